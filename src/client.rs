@@ -1,0 +1,135 @@
+//! The client: configuration, endpoint and connection pool, and the operations built on them.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::config::{ClientConfig, Endpoint};
+use crate::error::{Error, Result};
+use crate::options::ContentMd5;
+use crate::request::{self, AppendObjectRequest, Operation};
+use crate::response::{self, AppendObjectOutput, RawResponse};
+use crate::transport::Transport;
+use crate::validate;
+
+/// An OSS client. Cheap to clone; clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: ClientConfig,
+    endpoint: Endpoint,
+    transport: Transport,
+}
+
+impl Client {
+    /// Checks the configuration and sets up the connection pool (no network traffic yet).
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let endpoint = config.resolve()?;
+        let transport = Transport::new(&config)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                endpoint,
+                transport,
+            }),
+        })
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Appends data to an appendable object (creating it at position 0).
+    ///
+    /// Every argument is checked before anything is sent. The request is sent once: an append is
+    /// not idempotent, so a failure is returned, never retried here. When the CRC-64 of the
+    /// object before the append is known (`init_crc64`, or position 0), the whole-object CRC OSS
+    /// reports must match the client's, else [`Error::CrcMismatch`].
+    pub async fn append_object(&self, request: AppendObjectRequest) -> Result<AppendObjectOutput> {
+        let AppendObjectRequest {
+            bucket,
+            key,
+            body,
+            position,
+            init_crc64,
+            options,
+        } = request;
+        let position = position.unwrap_or(0);
+        validate::bucket(&bucket)?;
+        validate::key(&key)?;
+        validate::options(&options)?;
+        validate::previous_crc(position, init_crc64)?;
+        validate::position_and_length(position, 0)?;
+        let body = body.open().await?;
+        validate::position_and_length(position, body.len())?;
+        let content_md5 = match &options.content_md5 {
+            None => None,
+            Some(ContentMd5::Given(md5)) => Some(md5.clone()),
+            Some(ContentMd5::Compute) => Some(body.md5_base64().await?),
+        };
+        let expected_previous_crc = if position == 0 { Some(0) } else { init_crc64 };
+        let prepared = request::append(&bucket, &key, position, &options, body.len(), content_md5)
+            .sign(&self.inner.config, &self.inner.endpoint, unix_now());
+        let (tracked, progress) = body.into_tracked(expected_previous_crc.unwrap_or(0));
+        let raw = self
+            .inner
+            .transport
+            .send(prepared, Some((tracked, progress.clone())))
+            .await?;
+        if !(200..300).contains(&raw.status) {
+            return Err(Error::Service(Box::new(response::service_error(&raw))));
+        }
+        let output = AppendObjectOutput::from_response(&raw)?;
+        if let (Some(_), Some(server)) = (expected_previous_crc, output.hash_crc64ecma) {
+            let client = progress.crc();
+            if client != server {
+                return Err(Error::CrcMismatch {
+                    client,
+                    server,
+                    request_id: output.request_id,
+                });
+            }
+        }
+        Ok(output)
+    }
+
+    /// `HEAD` an object: its headers (`x-oss-object-type`, `x-oss-next-append-position`,
+    /// `x-oss-hash-crc64ecma`, …).
+    pub async fn head_object(&self, bucket: &str, key: &str) -> Result<RawResponse> {
+        self.read(request::read("HEAD", bucket, key, None)).await
+    }
+
+    /// `GET` an object, or the byte range `range` of it (`Some((start, end_inclusive))`). The
+    /// body is held in memory: meant for checks and small objects.
+    pub async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<RawResponse> {
+        let range = range.map(|(a, b)| format!("bytes={a}-{b}"));
+        self.read(request::read("GET", bucket, key, range)).await
+    }
+
+    async fn read(&self, op: Operation<'_>) -> Result<RawResponse> {
+        validate::bucket(op.bucket)?;
+        validate::key(op.key)?;
+        let prepared = op.sign(&self.inner.config, &self.inner.endpoint, unix_now());
+        let raw = self.inner.transport.send(prepared, None).await?;
+        if !(200..300).contains(&raw.status) {
+            return Err(Error::Service(Box::new(response::service_error(&raw))));
+        }
+        Ok(raw)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

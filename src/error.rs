@@ -1,0 +1,149 @@
+//! The one error type of the crate. Each variant maps 1:1 to what the JS binding throws, so a
+//! caller can tell "OSS said no" from "we never asked" from "the network broke".
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Everything that can go wrong in an OSS call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// OSS answered with an error status (4xx/5xx).
+    #[error("{0}")]
+    Service(Box<ServiceError>),
+
+    /// An argument broke a rule; nothing was sent.
+    #[error("invalid argument `{field}`: {rule}")]
+    InvalidArgument {
+        /// The option's name as the JS API spells it (`bucket`, `position`, `meta`, …).
+        field: &'static str,
+        /// The rule it broke, phrased so the caller can fix the call.
+        rule: String,
+    },
+
+    /// The request did not complete: no (complete) answer from OSS.
+    #[error("{kind} error: {message}")]
+    Transport {
+        /// What kind of failure it was.
+        kind: TransportErrorKind,
+        /// What happened, with the cause.
+        message: String,
+        /// Whether some of the request may have reached the server. When true, an append may
+        /// or may not have been applied: find out with HEAD before appending again.
+        request_sent: bool,
+    },
+
+    /// The data OSS stored does not have the CRC-64 the client computed for it.
+    #[error(
+        "CRC-64 mismatch: the client computed {client} but OSS reports {server} (request id {request_id})"
+    )]
+    CrcMismatch {
+        /// The whole-object CRC-64 the client expected.
+        client: u64,
+        /// The whole-object CRC-64 from `x-oss-hash-crc64ecma`.
+        server: u64,
+        /// The `x-oss-request-id` of the append.
+        request_id: String,
+    },
+
+    /// OSS answered success but the answer lacks something the protocol promises.
+    #[error("invalid response from OSS: {message} (request id {request_id})")]
+    InvalidResponse {
+        /// What was missing or malformed.
+        message: String,
+        /// The `x-oss-request-id`, if any.
+        request_id: String,
+    },
+}
+
+/// Kinds of [`Error::Transport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// Could not connect (DNS, refused, TLS handshake).
+    Connect,
+    /// No progress within the configured timeout.
+    Timeout,
+    /// Reading the request body (a file) failed.
+    Body,
+    /// Any other I/O failure on the connection (reset, closed early).
+    Io,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connect",
+            Self::Timeout => "timeout",
+            Self::Body => "body",
+            Self::Io => "I/O",
+        })
+    }
+}
+
+/// An error answer from OSS, with everything it said.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceError {
+    /// HTTP status (409, 403, …).
+    pub status: u16,
+    /// OSS error code (`PositionNotEqualToLength`).
+    pub code: String,
+    /// Human-readable message from OSS.
+    pub message: String,
+    /// `RequestId` / `x-oss-request-id`.
+    pub request_id: String,
+    /// Fine-grained error code `EC` / `x-oss-ec` (`0026-00000016`).
+    pub ec: String,
+    /// `HostId`: the host the request went to.
+    pub host_id: String,
+    /// `RecommendDoc`: a troubleshooting link.
+    pub recommend_doc: String,
+    /// Every response header, lower-case names.
+    pub headers: BTreeMap<String, String>,
+    /// Elements of the error body beyond the common ones (`StringToSign`, `BucketName`, …).
+    pub details: BTreeMap<String, String>,
+}
+
+impl ServiceError {
+    /// `x-oss-next-append-position` of a 409 PositionNotEqualToLength: the object's length now.
+    pub fn next_append_position(&self) -> Option<u64> {
+        self.headers
+            .get(crate::response::NEXT_APPEND_POSITION)
+            .and_then(|v| v.parse().ok())
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "OSS error {} {}: {}",
+            self.status, self.code, self.message
+        )?;
+        if !self.ec.is_empty() {
+            write!(f, " (ec {})", self.ec)?;
+        }
+        if !self.request_id.is_empty() {
+            write!(f, " (request id {})", self.request_id)?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    pub(crate) fn invalid(field: &'static str, rule: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            field,
+            rule: rule.into(),
+        }
+    }
+
+    /// The service error, if OSS answered with one.
+    pub fn as_service(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,262 @@
+//! What OSS answers: the typed result of an append, and service errors parsed from the XML body
+//! (or, when there is no usable body, from the `x-oss-*` headers).
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+
+use crate::error::{Error, ServiceError};
+
+/// `x-oss-next-append-position`.
+pub const NEXT_APPEND_POSITION: &str = "x-oss-next-append-position";
+/// `x-oss-hash-crc64ecma`.
+pub const HASH_CRC64ECMA: &str = "x-oss-hash-crc64ecma";
+/// `x-oss-request-id`.
+pub const REQUEST_ID: &str = "x-oss-request-id";
+/// `x-oss-ec`.
+pub const EC: &str = "x-oss-ec";
+/// `x-oss-err`: base64 error XML on responses without a body (HEAD).
+pub const ERR: &str = "x-oss-err";
+/// `x-oss-version-id`.
+pub const VERSION_ID: &str = "x-oss-version-id";
+
+/// An HTTP answer, before interpretation.
+#[derive(Debug, Clone, Default)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, lower-case names; repeated headers joined with ", ".
+    pub headers: BTreeMap<String, String>,
+    /// The body (small: error XML or nothing).
+    pub body: bytes::Bytes,
+}
+
+/// The result of a successful append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendObjectOutput {
+    /// HTTP status (200).
+    pub status: u16,
+    /// Every response header, lower-case names.
+    pub headers: BTreeMap<String, String>,
+    /// `x-oss-request-id`.
+    pub request_id: String,
+    /// Where the next append must start: the object's length now.
+    pub next_append_position: u64,
+    /// CRC-64 of the whole object after this append (`x-oss-hash-crc64ecma`).
+    pub hash_crc64ecma: Option<u64>,
+    /// `ETag`, with its quotes.
+    pub etag: Option<String>,
+    /// `x-oss-version-id` in versioned buckets.
+    pub version_id: Option<String>,
+}
+
+impl AppendObjectOutput {
+    /// Reads a 2xx append answer. The next position is required: without it no further append
+    /// is possible, so its absence is an error, not a default.
+    pub fn from_response(raw: &RawResponse) -> Result<Self, Error> {
+        let request_id = raw.headers.get(REQUEST_ID).cloned().unwrap_or_default();
+        let invalid = |message: String| Error::InvalidResponse {
+            message,
+            request_id: request_id.clone(),
+        };
+        let next_append_position = match raw.headers.get(NEXT_APPEND_POSITION) {
+            Some(v) => v
+                .parse()
+                .map_err(|_| invalid(format!("{NEXT_APPEND_POSITION} is not a number: {v:?}")))?,
+            None => return Err(invalid(format!("{NEXT_APPEND_POSITION} is missing"))),
+        };
+        let hash_crc64ecma = match raw.headers.get(HASH_CRC64ECMA) {
+            Some(v) => Some(
+                v.parse()
+                    .map_err(|_| invalid(format!("{HASH_CRC64ECMA} is not a u64: {v:?}")))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            status: raw.status,
+            headers: raw.headers.clone(),
+            request_id: request_id.clone(),
+            next_append_position,
+            hash_crc64ecma,
+            etag: raw.headers.get("etag").cloned(),
+            version_id: raw.headers.get(VERSION_ID).cloned(),
+        })
+    }
+}
+
+/// Builds the service error for a non-2xx answer. Never fails: whatever OSS sent, the caller
+/// gets the status, the headers and as many fields as could be read.
+pub fn service_error(raw: &RawResponse) -> ServiceError {
+    let mut err = ServiceError {
+        status: raw.status,
+        headers: raw.headers.clone(),
+        ..Default::default()
+    };
+    let from_body = std::str::from_utf8(&raw.body)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_owned);
+    // HEAD answers carry the error XML base64-encoded in a header instead of a body.
+    let from_header = || {
+        raw.headers
+            .get(ERR)
+            .and_then(|v| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .ok()
+            })
+            .and_then(|b| String::from_utf8(b).ok())
+    };
+    if let Some(xml) = from_body.or_else(from_header) {
+        fill_from_xml(&mut err, &xml);
+    }
+    if err.request_id.is_empty() {
+        err.request_id = raw.headers.get(REQUEST_ID).cloned().unwrap_or_default();
+    }
+    if err.ec.is_empty() {
+        err.ec = raw.headers.get(EC).cloned().unwrap_or_default();
+    }
+    if err.code.is_empty() {
+        // No XML (a proxy's page, or a HEAD without x-oss-err): name the status instead.
+        err.code = match raw.status {
+            404 => "NoSuchKey".to_owned(),
+            _ => format!("HttpStatus{}", raw.status),
+        };
+        if err.message.is_empty() {
+            err.message = format!("OSS answered HTTP {} without an error body", raw.status);
+        }
+    }
+    err
+}
+
+fn fill_from_xml(err: &mut ServiceError, xml: &str) {
+    let Ok(doc) = roxmltree::Document::parse(xml) else {
+        return;
+    };
+    let root = doc.root_element();
+    if root.tag_name().name() != "Error" {
+        return;
+    }
+    for child in root.children().filter(|n| n.is_element()) {
+        let text = child.text().unwrap_or_default().to_owned();
+        match child.tag_name().name() {
+            "Code" => err.code = text,
+            "Message" => err.message = text,
+            "RequestId" => err.request_id = text,
+            "HostId" => err.host_id = text,
+            "EC" => err.ec = text,
+            "RecommendDoc" => err.recommend_doc = text,
+            other => {
+                err.details.insert(other.to_owned(), text);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(status: u16, headers: &[(&str, &str)], body: &str) -> RawResponse {
+        RawResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: bytes::Bytes::copy_from_slice(body.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn parses_position_error_with_next_position() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Error>
+  <Code>PositionNotEqualToLength</Code>
+  <Message>Position is not equal to file length</Message>
+  <RequestId>5C3D8D2A0ACA54D87B43AAAA</RequestId>
+  <HostId>demo.oss-cn-hangzhou.aliyuncs.com</HostId>
+  <EC>0026-00000016</EC>
+  <RecommendDoc>https://api.aliyun.com/troubleshoot?q=0026-00000016</RecommendDoc>
+</Error>"#;
+        let e = service_error(&raw(409, &[(NEXT_APPEND_POSITION, "1717")], body));
+        assert_eq!(e.status, 409);
+        assert_eq!(e.code, "PositionNotEqualToLength");
+        assert_eq!(e.message, "Position is not equal to file length");
+        assert_eq!(e.request_id, "5C3D8D2A0ACA54D87B43AAAA");
+        assert_eq!(e.host_id, "demo.oss-cn-hangzhou.aliyuncs.com");
+        assert_eq!(e.ec, "0026-00000016");
+        assert_eq!(
+            e.recommend_doc,
+            "https://api.aliyun.com/troubleshoot?q=0026-00000016"
+        );
+        assert_eq!(e.next_append_position(), Some(1717));
+    }
+
+    #[test]
+    fn keeps_extra_elements() {
+        let body = "<Error><Code>SignatureDoesNotMatch</Code><Message>m</Message>\
+                    <StringToSign>POST\n\n</StringToSign><OSSAccessKeyId>ak</OSSAccessKeyId></Error>";
+        let e = service_error(&raw(403, &[], body));
+        assert_eq!(e.details["StringToSign"], "POST\n\n");
+        assert_eq!(e.details["OSSAccessKeyId"], "ak");
+    }
+
+    #[test]
+    fn falls_back_to_headers_without_body() {
+        let e = service_error(&raw(503, &[(REQUEST_ID, "RID"), (EC, "0000-00000000")], ""));
+        assert_eq!(e.request_id, "RID");
+        assert_eq!(e.ec, "0000-00000000");
+        assert_eq!(e.code, "HttpStatus503");
+        assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn non_xml_body_still_gives_status_and_ids() {
+        let e = service_error(&raw(502, &[(REQUEST_ID, "R2")], "<html>Bad Gateway</html>"));
+        assert_eq!(e.status, 502);
+        assert_eq!(e.request_id, "R2");
+        assert_eq!(e.code, "HttpStatus502");
+    }
+
+    #[test]
+    fn decodes_x_oss_err_of_head_answers() {
+        let xml = "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><EC>0026-00000001</EC></Error>";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+        let e = service_error(&raw(404, &[(ERR, &b64)], ""));
+        assert_eq!(e.code, "NoSuchKey");
+        assert_eq!(e.ec, "0026-00000001");
+    }
+
+    #[test]
+    fn output_reads_u64_crc_above_i64() {
+        let out = AppendObjectOutput::from_response(&raw(
+            200,
+            &[
+                (NEXT_APPEND_POSITION, "1717"),
+                (HASH_CRC64ECMA, "14741617095266562575"),
+                (REQUEST_ID, "559CC9BDC755F95A6448AAAA"),
+                ("etag", "\"0F7230CAA4BE94CCBDC99C5500000000\""),
+            ],
+            "",
+        ))
+        .unwrap();
+        assert_eq!(out.next_append_position, 1717);
+        assert_eq!(out.hash_crc64ecma, Some(14741617095266562575));
+        assert_eq!(out.request_id, "559CC9BDC755F95A6448AAAA");
+        assert_eq!(
+            out.etag.as_deref(),
+            Some("\"0F7230CAA4BE94CCBDC99C5500000000\"")
+        );
+    }
+
+    #[test]
+    fn output_without_next_position_is_an_error() {
+        let err =
+            AppendObjectOutput::from_response(&raw(200, &[(REQUEST_ID, "R")], "")).unwrap_err();
+        assert!(matches!(err, Error::InvalidResponse { .. }), "{err}");
+        let err = AppendObjectOutput::from_response(&raw(200, &[(NEXT_APPEND_POSITION, "-1")], ""))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidResponse { .. }), "{err}");
+    }
+}
