@@ -115,6 +115,32 @@ impl Client {
         self.read(request::read("GET", bucket, key, range)).await
     }
 
+    /// `PUT` a whole (normal, non-appendable) object from memory.
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: impl Into<bytes::Bytes>,
+    ) -> Result<RawResponse> {
+        validate::bucket(bucket)?;
+        validate::key(key)?;
+        let body = crate::body::Body::from_bytes(data).open().await?;
+        let prepared = request::put(bucket, key, body.len()).sign(
+            &self.inner.config,
+            &self.inner.endpoint,
+            unix_now(),
+        );
+        let raw = self
+            .inner
+            .transport
+            .send(prepared, Some(body.into_tracked(0)))
+            .await?;
+        if !(200..300).contains(&raw.status) {
+            return Err(Error::Service(Box::new(response::service_error(&raw))));
+        }
+        Ok(raw)
+    }
+
     async fn read(&self, op: Operation<'_>) -> Result<RawResponse> {
         validate::bucket(op.bucket)?;
         validate::key(op.key)?;

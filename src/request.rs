@@ -249,6 +249,23 @@ pub(crate) fn append<'a>(
     }
 }
 
+/// `PUT /<key>`: a whole object, typed from its key.
+pub(crate) fn put<'a>(bucket: &'a str, key: &'a str, content_length: u64) -> Operation<'a> {
+    let content_type = mime_guess::from_path(key)
+        .first_raw()
+        .unwrap_or("application/octet-stream");
+    Operation {
+        method: "PUT",
+        bucket,
+        key,
+        query: Vec::new(),
+        headers: vec![
+            ("Content-Length".to_owned(), content_length.to_string()),
+            ("Content-Type".to_owned(), content_type.to_owned()),
+        ],
+    }
+}
+
 /// `HEAD /<key>` or `GET /<key>` (with an optional `Range`).
 pub(crate) fn read<'a>(
     method: &'static str,
