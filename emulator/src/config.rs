@@ -1,0 +1,138 @@
+//! Emulator configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How an emulator instance behaves. Secrets in here are never logged.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// Where to listen. Must be a loopback address; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The buckets that exist. Every other bucket name answers NoSuchBucket.
+    pub buckets: Vec<String>,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    /// When set, the access key is an STS key: every request must carry this token in
+    /// `x-oss-security-token`.
+    pub security_token: Option<String>,
+    /// Region id without the `oss-` prefix; V4 scopes must name it.
+    pub region: String,
+    /// Where objects are kept durably. `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Added to the server clock (seconds), to provoke RequestTimeTooSkewed.
+    pub clock_skew_seconds: i64,
+    /// Answer SecurityTokenExpired to every request that carries a security token.
+    pub security_token_expired: bool,
+}
+
+impl EmulatorConfig {
+    /// One bucket `test-bucket`, region `cn-hangzhou`, in memory, on 127.0.0.1 with a free port.
+    pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<String>) -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            buckets: vec!["test-bucket".to_string()],
+            access_key_id: access_key_id.into(),
+            access_key_secret: access_key_secret.into(),
+            security_token: None,
+            region: "cn-hangzhou".to_string(),
+            data_dir: None,
+            clock_skew_seconds: 0,
+            security_token_expired: false,
+        }
+    }
+
+    /// Checks what `start` relies on: loopback listen address, valid bucket names, a region.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.listen.ip().is_loopback() {
+            return Err(format!(
+                "listen address {} is not a loopback address",
+                self.listen.ip()
+            ));
+        }
+        if self.buckets.is_empty() {
+            return Err("at least one bucket is required".to_string());
+        }
+        for bucket in &self.buckets {
+            if !is_valid_bucket_name(bucket) {
+                return Err(format!(
+                    "invalid bucket name {bucket:?}: 3-63 characters, lower-case letters, digits and '-', \
+                     not starting or ending with '-'"
+                ));
+            }
+        }
+        if self.access_key_id.is_empty() || self.access_key_secret.is_empty() {
+            return Err("access key id and secret must not be empty".to_string());
+        }
+        if self.region.is_empty() || self.region.starts_with("oss-") {
+            return Err(format!(
+                "region {:?} must be a region id such as cn-hangzhou (no oss- prefix)",
+                self.region
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    // Hand-written so that the secret and the token never end up in logs or panic messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("listen", &self.listen)
+            .field("buckets", &self.buckets)
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &"<redacted>")
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("region", &self.region)
+            .field("data_dir", &self.data_dir)
+            .field("clock_skew_seconds", &self.clock_skew_seconds)
+            .field("security_token_expired", &self.security_token_expired)
+            .finish()
+    }
+}
+
+/// OSS bucket naming rules.
+pub fn is_valid_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = EmulatorConfig::new("ak", "sk");
+        assert_eq!(c.buckets, ["test-bucket"]);
+        assert_eq!(c.region, "cn-hangzhou");
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn rejects_non_loopback_and_bad_buckets() {
+        let mut c = EmulatorConfig::new("ak", "sk");
+        c.listen = "0.0.0.0:0".parse().unwrap();
+        assert!(c.validate().is_err());
+        let mut c = EmulatorConfig::new("ak", "sk");
+        c.buckets = vec!["Bad_Name".into()];
+        assert!(c.validate().is_err());
+        let mut c = EmulatorConfig::new("ak", "sk");
+        c.listen = "[::1]:0".parse().unwrap();
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let mut c = EmulatorConfig::new("ak", "very-secret");
+        c.security_token = Some("tok-secret".into());
+        let s = format!("{c:?}");
+        assert!(!s.contains("very-secret") && !s.contains("tok-secret"));
+    }
+}

@@ -1,0 +1,959 @@
+//! The object operations: AppendObject, PutObject, GetObject, HeadObject, DeleteObject.
+//!
+//! Each handler gets the already authenticated request. Handlers that accept a body take it out
+//! of `body`; if one is left there, the server drains it before answering (see `server`).
+
+use crate::auth::{self, AuthRequest};
+use crate::clock;
+use crate::errors::{self, OssError};
+use crate::routing::{self, Operation, Route};
+use crate::server::Shared;
+use crate::store::{ObjectMeta, ReadSource, SlotGuard, Upload, UploadKind};
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::http::request::Parts;
+use hyper::{Response, StatusCode};
+use md5::{Digest, Md5};
+use oss_append::crc64::Crc64;
+use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+/// Response body type: small in-memory bodies or a file streamed in chunks.
+pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, io::Error>;
+
+/// Largest object AppendObject may produce and largest PutObject body: 5 GiB.
+pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// Largest total size of the `x-oss-meta-*` headers (names and values).
+pub const MAX_USER_METADATA: usize = 8 * 1024;
+/// A body that sends nothing for this long is given up (and the upload rolled back), so a
+/// stalled client cannot hold an object's lock forever.
+const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn empty_body() -> Body {
+    Empty::<Bytes>::new()
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+pub fn full_body(data: impl Into<Bytes>) -> Body {
+    Full::new(data.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// Routes, authenticates and runs one request.
+pub async fn dispatch(
+    shared: &Shared,
+    parts: &Parts,
+    body: &mut Option<Incoming>,
+    now: SystemTime,
+) -> Result<Response<Body>, OssError> {
+    let host = header_str(&parts.headers, "host").unwrap_or("");
+    let route = routing::resolve(
+        host,
+        parts.uri.path(),
+        parts.uri.query(),
+        &shared.config.buckets,
+    )?;
+    if let Some(bucket) = &route.bucket {
+        if !shared.store.has_bucket(bucket) {
+            return Err(errors::no_such_bucket(bucket));
+        }
+    }
+    let headers = header_pairs(&parts.headers);
+    auth::authenticate(
+        &shared.config,
+        &AuthRequest {
+            method: parts.method.as_str(),
+            bucket: route.bucket.as_deref(),
+            key: route.key.as_deref(),
+            query: &route.query,
+            headers: &headers,
+            now_unix: clock::unix_seconds(now),
+        },
+    )?;
+    match routing::operation(&parts.method, &route) {
+        Operation::AppendObject => append_object(shared, &route, parts, body, now).await,
+        Operation::PutObject => put_object(shared, &route, parts, body, now).await,
+        Operation::GetObject => get_object(shared, &route, parts, false),
+        Operation::HeadObject => get_object(shared, &route, parts, true),
+        Operation::DeleteObject => delete_object(shared, &route).await,
+        Operation::Unsupported(what) => Err(errors::not_implemented(&what)),
+    }
+}
+
+fn bucket_and_key(route: &Route) -> (&str, &str) {
+    // `operation` only yields object operations for routes with both.
+    (
+        route.bucket.as_deref().unwrap_or(""),
+        route.key.as_deref().unwrap_or(""),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// AppendObject
+
+async fn append_object(
+    shared: &Shared,
+    route: &Route,
+    parts: &Parts,
+    body: &mut Option<Incoming>,
+    now: SystemTime,
+) -> Result<Response<Body>, OssError> {
+    let (bucket, key) = bucket_and_key(route);
+    if route.has_param("versionId") {
+        return Err(errors::append_version_id());
+    }
+    let position = match route.param("position") {
+        None | Some(None) | Some(Some("")) => return Err(errors::position_missing()),
+        Some(Some(v)) => parse_decimal_u64(v).ok_or_else(|| errors::position_invalid(v))?,
+    };
+    let declared_length = declared_body_length(&parts.headers)?;
+    let expected_md5 = content_md5(&parts.headers)?;
+    // Creation headers are validated on every append (like OSS parses them before looking at
+    // the object) but only applied when the append creates the object.
+    let creation = CreationHeaders::parse(&parts.headers)?;
+
+    let slot = shared
+        .store
+        .slot(bucket, key)
+        .ok_or_else(|| errors::no_such_bucket(bucket))?;
+    let guard = slot.lock().await;
+    let current = guard.meta();
+    let current_length = match &current {
+        Some(m) if !m.appendable => return Err(errors::object_not_appendable()),
+        Some(m) => m.length,
+        None => 0,
+    };
+    if position != current_length {
+        return Err(errors::position_not_equal_to_length(current_length));
+    }
+    if let Some(len) = declared_length {
+        if current_length.saturating_add(len) > MAX_OBJECT_SIZE {
+            return Err(errors::inline_data_too_large());
+        }
+    }
+
+    let upload = guard
+        .begin(UploadKind::Append)
+        .await
+        .map_err(storage_error)?;
+    let mut crc = Crc64::resume(current.as_ref().map_or(0, |m| m.crc64));
+    let mut md5 = Md5::new();
+    let upload = receive_body(
+        body.take(),
+        upload,
+        declared_length,
+        MAX_OBJECT_SIZE - current_length,
+        errors::inline_data_too_large,
+        |chunk| {
+            crc.update(chunk);
+            md5.update(chunk);
+        },
+    )
+    .await?;
+    let upload = check_md5(upload, expected_md5, md5).await?;
+
+    let meta = match current {
+        // Appending nothing to an existing object leaves it exactly as it was.
+        Some(m) if upload.written() == 0 => {
+            upload.abort().await;
+            m
+        }
+        Some(mut m) => {
+            m.length += upload.written();
+            m.crc64 = crc.value();
+            m.etag = random_etag();
+            m.last_modified = clock::unix_seconds(now);
+            commit(&guard, upload, m.clone()).await?;
+            m
+        }
+        None => {
+            let m =
+                creation.into_meta(key, true, upload.written(), crc.value(), random_etag(), now);
+            commit(&guard, upload, m.clone()).await?;
+            m
+        }
+    };
+    drop(guard);
+
+    let mut response = Response::builder()
+        .status(StatusCode::OK)
+        .header("content-length", "0")
+        .header("etag", quoted_etag(&meta.etag))
+        .header("x-oss-next-append-position", meta.length.to_string())
+        .header("x-oss-hash-crc64ecma", meta.crc64.to_string());
+    response = add_sse_headers(response, &meta);
+    Ok(response.body(empty_body()).expect("valid response"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// PutObject
+
+async fn put_object(
+    shared: &Shared,
+    route: &Route,
+    parts: &Parts,
+    body: &mut Option<Incoming>,
+    now: SystemTime,
+) -> Result<Response<Body>, OssError> {
+    let (bucket, key) = bucket_and_key(route);
+    let declared_length = declared_body_length(&parts.headers)?;
+    if declared_length.is_some_and(|len| len > MAX_OBJECT_SIZE) {
+        return Err(errors::entity_too_large());
+    }
+    let expected_md5 = content_md5(&parts.headers)?;
+    let creation = CreationHeaders::parse(&parts.headers)?;
+    let forbid_overwrite = header_str(&parts.headers, "x-oss-forbid-overwrite")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+
+    let slot = shared
+        .store
+        .slot(bucket, key)
+        .ok_or_else(|| errors::no_such_bucket(bucket))?;
+    let guard = slot.lock().await;
+    if forbid_overwrite && guard.meta().is_some() {
+        return Err(errors::file_already_exists());
+    }
+    let upload = guard
+        .begin(UploadKind::Replace)
+        .await
+        .map_err(storage_error)?;
+    let mut crc = Crc64::new();
+    let mut md5 = Md5::new();
+    let upload = receive_body(
+        body.take(),
+        upload,
+        declared_length,
+        MAX_OBJECT_SIZE,
+        errors::entity_too_large,
+        |chunk| {
+            crc.update(chunk);
+            md5.update(chunk);
+        },
+    )
+    .await?;
+    let digest: [u8; 16] = md5.clone().finalize().into();
+    let upload = check_md5(upload, expected_md5, md5).await?;
+    let etag = hex::encode_upper(digest);
+    let meta = creation.into_meta(key, false, upload.written(), crc.value(), etag, now);
+    commit(&guard, upload, meta.clone()).await?;
+    drop(guard);
+
+    let mut response = Response::builder()
+        .status(StatusCode::OK)
+        .header("content-length", "0")
+        .header("etag", quoted_etag(&meta.etag))
+        .header(
+            "content-md5",
+            base64::engine::general_purpose::STANDARD.encode(digest),
+        )
+        .header("x-oss-hash-crc64ecma", meta.crc64.to_string());
+    response = add_sse_headers(response, &meta);
+    Ok(response.body(empty_body()).expect("valid response"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// GetObject / HeadObject
+
+fn get_object(
+    shared: &Shared,
+    route: &Route,
+    parts: &Parts,
+    head: bool,
+) -> Result<Response<Body>, OssError> {
+    let (bucket, key) = bucket_and_key(route);
+    let slot = shared
+        .store
+        .slot(bucket, key)
+        .ok_or_else(|| errors::no_such_bucket(bucket))?;
+    let meta = slot.meta().ok_or_else(|| errors::no_such_key(key))?;
+
+    let range = if head {
+        RangeSpec::Full
+    } else {
+        match header_str(&parts.headers, "range") {
+            Some(value) => parse_range(value, meta.length),
+            None => RangeSpec::Full,
+        }
+    };
+    let standard_ranges = header_str(&parts.headers, "x-oss-range-behavior")
+        .is_some_and(|v| v.eq_ignore_ascii_case("standard"));
+    let (status, start, len) = match range {
+        RangeSpec::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        RangeSpec::Unsatisfiable if standard_ranges => {
+            return Err(errors::invalid_range(meta.length))
+        }
+        // OSS's default (non-standard) behaviour: an invalid range returns the whole object.
+        RangeSpec::Full | RangeSpec::Unsatisfiable => (StatusCode::OK, 0, meta.length),
+    };
+
+    let mut response = Response::builder()
+        .status(status)
+        .header("content-length", len.to_string())
+        .header("accept-ranges", "bytes")
+        .header("etag", quoted_etag(&meta.etag))
+        .header(
+            "last-modified",
+            clock::http_date(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(meta.last_modified.max(0) as u64),
+            ),
+        )
+        .header(
+            "x-oss-object-type",
+            if meta.appendable {
+                "Appendable"
+            } else {
+                "Normal"
+            },
+        )
+        .header("x-oss-hash-crc64ecma", meta.crc64.to_string())
+        .header(
+            "x-oss-storage-class",
+            meta.headers
+                .get("x-oss-storage-class")
+                .map(String::as_str)
+                .unwrap_or("Standard"),
+        );
+    if status == StatusCode::PARTIAL_CONTENT {
+        response = response.header(
+            "content-range",
+            format!("bytes {}-{}/{}", start, start + len - 1, meta.length),
+        );
+    }
+    if meta.appendable {
+        response = response.header("x-oss-next-append-position", meta.length.to_string());
+    }
+    // Stored representation headers, each overridable by its response-* query parameter.
+    let overrides = [
+        (
+            "content-type",
+            "response-content-type",
+            Some(meta.content_type.as_str()),
+        ),
+        (
+            "content-language",
+            "response-content-language",
+            meta.headers.get("content-language").map(String::as_str),
+        ),
+        (
+            "expires",
+            "response-expires",
+            meta.headers.get("expires").map(String::as_str),
+        ),
+        (
+            "cache-control",
+            "response-cache-control",
+            meta.headers.get("cache-control").map(String::as_str),
+        ),
+        (
+            "content-disposition",
+            "response-content-disposition",
+            meta.headers.get("content-disposition").map(String::as_str),
+        ),
+        (
+            "content-encoding",
+            "response-content-encoding",
+            meta.headers.get("content-encoding").map(String::as_str),
+        ),
+    ];
+    for (header, param, stored) in overrides {
+        let value = match route.param(param) {
+            Some(Some(v)) => Some(v),
+            _ => stored,
+        };
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            response = response.header(header, v);
+        }
+    }
+    for (name, value) in &meta.metadata {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            response = response.header(format!("x-oss-meta-{name}"), v);
+        }
+    }
+    if let Some(tagging) = meta.headers.get("x-oss-tagging") {
+        let count = tagging.split('&').filter(|t| !t.is_empty()).count();
+        response = response.header("x-oss-tagging-count", count.to_string());
+    }
+    response = add_sse_headers(response, &meta);
+
+    if head {
+        return Ok(response.body(empty_body()).expect("valid response"));
+    }
+    let source = slot
+        .read(start, len)
+        .map_err(storage_error)?
+        .ok_or_else(|| errors::no_such_key(key))?;
+    let body = match source {
+        ReadSource::Memory(bytes) => full_body(bytes),
+        ReadSource::File {
+            mut file,
+            offset,
+            len,
+        } => {
+            use std::io::{Seek, SeekFrom};
+            file.seek(SeekFrom::Start(offset)).map_err(storage_error)?;
+            FileBody::new(tokio::fs::File::from_std(file), len).boxed_unsync()
+        }
+    };
+    Ok(response.body(body).expect("valid response"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// DeleteObject
+
+async fn delete_object(shared: &Shared, route: &Route) -> Result<Response<Body>, OssError> {
+    let (bucket, key) = bucket_and_key(route);
+    let slot = shared
+        .store
+        .slot(bucket, key)
+        .ok_or_else(|| errors::no_such_bucket(bucket))?;
+    let guard = slot.lock().await;
+    guard.delete().await.map_err(storage_error)?;
+    drop(guard);
+    Ok(Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(empty_body())
+        .expect("valid response"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Body handling
+
+/// The body length the request declares: `Some(n)` from Content-Length, `None` when chunked.
+/// Neither → 411 MissingContentLength.
+fn declared_body_length(headers: &HeaderMap) -> Result<Option<u64>, OssError> {
+    let chunked = headers.get_all("transfer-encoding").iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|s| s.to_ascii_lowercase().contains("chunked"))
+    });
+    match header_str(headers, "content-length") {
+        // hyper already rejects conflicting or malformed Content-Length framing; this keeps
+        // the OSS error for anything that slips through.
+        Some(v) => parse_decimal_u64(v.trim())
+            .map(Some)
+            .ok_or_else(|| errors::invalid_content_length(v)),
+        None if chunked => Ok(None),
+        None => Err(errors::missing_content_length()),
+    }
+}
+
+fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, OssError> {
+    let Some(value) = header_str(headers, "content-md5") else {
+        return Ok(None);
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| errors::invalid_digest_format())?;
+    <[u8; 16]>::try_from(decoded.as_slice())
+        .map(Some)
+        .map_err(|_| errors::invalid_digest_format())
+}
+
+/// Streams the request body into `upload`, feeding every chunk to `observe` (CRC, MD5).
+/// On any failure the upload is rolled back and nothing is committed: a client that
+/// disconnects, stalls, or sends fewer bytes than Content-Length changes nothing.
+async fn receive_body(
+    body: Option<Incoming>,
+    mut upload: Upload,
+    declared: Option<u64>,
+    limit: u64,
+    too_large: fn() -> OssError,
+    mut observe: impl FnMut(&[u8]),
+) -> Result<Upload, OssError> {
+    let Some(mut body) = body else {
+        upload.abort().await;
+        return Err(errors::incomplete_body());
+    };
+    loop {
+        let frame = match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(None) => break,
+            Ok(Some(Err(_))) | Err(_) => {
+                upload.abort().await;
+                return Err(errors::incomplete_body());
+            }
+        };
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        if upload.written() + chunk.len() as u64 > limit {
+            upload.abort().await;
+            return Err(too_large());
+        }
+        observe(&chunk);
+        if let Err(e) = upload.write(&chunk).await {
+            upload.abort().await;
+            return Err(storage_error(e));
+        }
+    }
+    if declared.is_some_and(|n| n != upload.written()) {
+        upload.abort().await;
+        return Err(errors::incomplete_body());
+    }
+    Ok(upload)
+}
+
+async fn check_md5(
+    upload: Upload,
+    expected: Option<[u8; 16]>,
+    md5: Md5,
+) -> Result<Upload, OssError> {
+    let Some(expected) = expected else {
+        return Ok(upload);
+    };
+    let actual: [u8; 16] = md5.finalize().into();
+    if actual != expected {
+        upload.abort().await;
+        return Err(errors::invalid_digest(
+            &base64::engine::general_purpose::STANDARD.encode(actual),
+        ));
+    }
+    Ok(upload)
+}
+
+async fn commit(guard: &SlotGuard, upload: Upload, meta: ObjectMeta) -> Result<(), OssError> {
+    guard.commit(upload, meta).await.map_err(storage_error)
+}
+
+fn storage_error(e: io::Error) -> OssError {
+    eprintln!("oss-emulator: storage error: {e}");
+    errors::internal_error("storage failure")
+}
+
+/// A strict decimal u64: digits only (no sign, no spaces), no overflow.
+pub fn parse_decimal_u64(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+/// A file region streamed in chunks, so a GET of a large object never sits in memory.
+struct FileBody {
+    file: tokio::fs::File,
+    remaining: u64,
+    buf: Vec<u8>,
+}
+
+impl FileBody {
+    const CHUNK: usize = 256 * 1024;
+
+    fn new(file: tokio::fs::File, len: u64) -> Self {
+        FileBody {
+            file,
+            remaining: len,
+            buf: vec![0; Self::CHUNK],
+        }
+    }
+}
+
+impl hyper::body::Body for FileBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        if this.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = (this.remaining.min(Self::CHUNK as u64)) as usize;
+        let mut read_buf = tokio::io::ReadBuf::new(&mut this.buf[..want]);
+        match tokio::io::AsyncRead::poll_read(Pin::new(&mut this.file), cx, &mut read_buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) => {
+                let filled = read_buf.filled();
+                if filled.is_empty() {
+                    return Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "object file truncated",
+                    ))));
+                }
+                this.remaining -= filled.len() as u64;
+                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(filled)))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creation headers
+
+const OBJECT_ACLS: &[&str] = &["default", "private", "public-read", "public-read-write"];
+const STORAGE_CLASSES: &[&str] = &[
+    "Standard",
+    "IA",
+    "Archive",
+    "ColdArchive",
+    "DeepColdArchive",
+];
+const SSE_ALGORITHMS: &[&str] = &["AES256", "KMS", "SM4"];
+
+/// Headers stored with an object when it is created (PutObject, first AppendObject).
+#[derive(Debug)]
+struct CreationHeaders {
+    content_type: String,
+    metadata: BTreeMap<String, String>,
+    headers: BTreeMap<String, String>,
+}
+
+impl CreationHeaders {
+    fn parse(headers: &HeaderMap) -> Result<CreationHeaders, OssError> {
+        let mut stored = BTreeMap::new();
+        for name in [
+            "cache-control",
+            "content-disposition",
+            "content-encoding",
+            "content-language",
+            "expires",
+            "x-oss-tagging",
+        ] {
+            if let Some(v) = joined_header(headers, name) {
+                stored.insert(name.to_string(), v);
+            }
+        }
+        if let Some(acl) = joined_header(headers, "x-oss-object-acl") {
+            if !OBJECT_ACLS.contains(&acl.as_str()) {
+                return Err(errors::invalid_object_acl(&acl));
+            }
+            stored.insert("x-oss-object-acl".to_string(), acl);
+        }
+        if let Some(class) = joined_header(headers, "x-oss-storage-class") {
+            if !STORAGE_CLASSES.contains(&class.as_str()) {
+                return Err(errors::invalid_storage_class(&class));
+            }
+            stored.insert("x-oss-storage-class".to_string(), class);
+        }
+        let sse = joined_header(headers, "x-oss-server-side-encryption");
+        if let Some(alg) = &sse {
+            if !SSE_ALGORITHMS.contains(&alg.as_str()) {
+                return Err(errors::invalid_encryption(
+                    "x-oss-server-side-encryption",
+                    alg,
+                ));
+            }
+            stored.insert("x-oss-server-side-encryption".to_string(), alg.clone());
+        }
+        if let Some(data_alg) = joined_header(headers, "x-oss-server-side-data-encryption") {
+            // Only SM4 exists, and only as the data algorithm of KMS encryption.
+            if data_alg != "SM4" || sse.as_deref() != Some("KMS") {
+                return Err(errors::invalid_encryption(
+                    "x-oss-server-side-data-encryption",
+                    &data_alg,
+                ));
+            }
+            stored.insert("x-oss-server-side-data-encryption".to_string(), data_alg);
+        }
+        if let Some(key_id) = joined_header(headers, "x-oss-server-side-encryption-key-id") {
+            if sse.as_deref() != Some("KMS") {
+                return Err(errors::invalid_encryption(
+                    "x-oss-server-side-encryption-key-id",
+                    &key_id,
+                ));
+            }
+            stored.insert("x-oss-server-side-encryption-key-id".to_string(), key_id);
+        } else if sse.as_deref() == Some("KMS") {
+            // OSS uses the account's default KMS key and reports its id on every response.
+            stored.insert(
+                "x-oss-server-side-encryption-key-id".to_string(),
+                fake_kms_key_id(),
+            );
+        }
+
+        let mut metadata = BTreeMap::new();
+        let mut total = 0usize;
+        for name in headers.keys() {
+            let Some(suffix) = name.as_str().strip_prefix("x-oss-meta-") else {
+                continue;
+            };
+            if suffix.is_empty()
+                || !suffix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
+                return Err(errors::invalid_metadata_name(name.as_str()));
+            }
+            if metadata.contains_key(suffix) {
+                continue; // joined below
+            }
+            let joined = joined_header(headers, name.as_str()).unwrap_or_default();
+            total += name.as_str().len() + joined.len();
+            metadata.insert(suffix.to_string(), joined);
+        }
+        if total > MAX_USER_METADATA {
+            return Err(errors::metadata_too_large());
+        }
+        let content_type = header_str(headers, "content-type")
+            .map(str::to_string)
+            .unwrap_or_else(|| "application/octet-stream".to_string());
+        Ok(CreationHeaders {
+            content_type,
+            metadata,
+            headers: stored,
+        })
+    }
+
+    fn into_meta(
+        self,
+        key: &str,
+        appendable: bool,
+        length: u64,
+        crc64: u64,
+        etag: String,
+        now: SystemTime,
+    ) -> ObjectMeta {
+        ObjectMeta {
+            key: key.to_string(),
+            appendable,
+            length,
+            crc64,
+            etag,
+            content_type: self.content_type,
+            last_modified: clock::unix_seconds(now),
+            metadata: self.metadata,
+            headers: self.headers,
+        }
+    }
+}
+
+fn add_sse_headers(
+    mut builder: hyper::http::response::Builder,
+    meta: &ObjectMeta,
+) -> hyper::http::response::Builder {
+    for name in [
+        "x-oss-server-side-encryption",
+        "x-oss-server-side-data-encryption",
+        "x-oss-server-side-encryption-key-id",
+    ] {
+        if let Some(v) = meta
+            .headers
+            .get(name)
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            builder = builder.header(name, v);
+        }
+    }
+    builder
+}
+
+// ---------------------------------------------------------------------------------------------
+// Range
+
+/// What a `Range` header asks for, against an object of known length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeSpec {
+    /// No usable range: the whole object (also for syntax OSS ignores, e.g. several ranges).
+    Full,
+    /// Bytes `start..=end`, already clamped to the object.
+    Partial { start: u64, end: u64 },
+    /// Well-formed but outside the object (416 only with `x-oss-range-behavior: standard`).
+    Unsatisfiable,
+}
+
+/// Parses `bytes=a-b`, `bytes=a-`, `bytes=-n`.
+pub fn parse_range(value: &str, length: u64) -> RangeSpec {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return RangeSpec::Full;
+    };
+    if spec.contains(',') {
+        return RangeSpec::Full;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeSpec::Full;
+    };
+    let (first, last) = (first.trim(), last.trim());
+    match (first.is_empty(), last.is_empty()) {
+        (true, true) => RangeSpec::Full,
+        (true, false) => {
+            let Some(n) = parse_decimal_u64(last) else {
+                return RangeSpec::Full;
+            };
+            if n == 0 || length == 0 {
+                return RangeSpec::Unsatisfiable;
+            }
+            RangeSpec::Partial {
+                start: length.saturating_sub(n),
+                end: length - 1,
+            }
+        }
+        (false, _) => {
+            let Some(start) = parse_decimal_u64(first) else {
+                return RangeSpec::Full;
+            };
+            let end = if last.is_empty() {
+                u64::MAX
+            } else {
+                match parse_decimal_u64(last) {
+                    Some(e) if e >= start => e,
+                    _ => return RangeSpec::Full,
+                }
+            };
+            if start >= length {
+                return RangeSpec::Unsatisfiable;
+            }
+            RangeSpec::Partial {
+                start,
+                end: end.min(length - 1),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// All values of a header joined with `,` (how OSS treats repeated headers).
+fn joined_header(headers: &HeaderMap, name: &str) -> Option<String> {
+    let values: Vec<String> = headers
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+        .collect();
+    if values.is_empty() {
+        None
+    } else {
+        Some(values.join(","))
+    }
+}
+
+/// Headers as `(name, value)` pairs for signature checking; values that are not UTF-8 are
+/// decoded lossily (they would not match a client's signature anyway).
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn quoted_etag(etag: &str) -> String {
+    format!("\"{etag}\"")
+}
+
+/// The ETag of an appendable object: not an MD5 (OSS uses an opaque id for non-PutObject
+/// objects), 32 upper-case hex characters, new on every append.
+fn random_etag() -> String {
+    hex::encode_upper(rand::random::<[u8; 16]>())
+}
+
+fn fake_kms_key_id() -> String {
+    let b: [u8; 16] = rand::random();
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        use RangeSpec::*;
+        assert_eq!(parse_range("bytes=0-4", 10), Partial { start: 0, end: 4 });
+        assert_eq!(parse_range("bytes=5-", 10), Partial { start: 5, end: 9 });
+        assert_eq!(parse_range("bytes=-3", 10), Partial { start: 7, end: 9 });
+        assert_eq!(parse_range("bytes=-30", 10), Partial { start: 0, end: 9 });
+        assert_eq!(parse_range("bytes=2-100", 10), Partial { start: 2, end: 9 });
+        assert_eq!(parse_range("bytes=9-9", 10), Partial { start: 9, end: 9 });
+        assert_eq!(parse_range("bytes=10-20", 10), Unsatisfiable);
+        assert_eq!(parse_range("bytes=10-", 10), Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 10), Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-0", 0), Unsatisfiable);
+        assert_eq!(parse_range("bytes=5-2", 10), Full);
+        assert_eq!(parse_range("bytes=0-1,3-4", 10), Full);
+        assert_eq!(parse_range("bytes=a-b", 10), Full);
+        assert_eq!(parse_range("items=0-1", 10), Full);
+        assert_eq!(parse_range("bytes=-", 10), Full);
+        assert_eq!(parse_range("bytes=+1-2", 10), Full);
+    }
+
+    #[test]
+    fn decimal() {
+        assert_eq!(parse_decimal_u64("0"), Some(0));
+        assert_eq!(parse_decimal_u64("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "0x10",
+            "18446744073709551616",
+            "1.0",
+            "test",
+        ] {
+            assert_eq!(parse_decimal_u64(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn creation_headers_validation() {
+        let mut h = HeaderMap::new();
+        h.insert("x-oss-object-acl", "public-read".parse().unwrap());
+        h.insert("x-oss-storage-class", "IA".parse().unwrap());
+        h.insert("x-oss-meta-Author", "alice".parse().unwrap());
+        h.insert("cache-control", "no-cache".parse().unwrap());
+        let c = CreationHeaders::parse(&h).unwrap();
+        assert_eq!(c.content_type, "application/octet-stream");
+        assert_eq!(c.metadata["author"], "alice");
+        assert_eq!(c.headers["x-oss-storage-class"], "IA");
+        assert_eq!(c.headers["cache-control"], "no-cache");
+
+        let bad = |name: &'static str, value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(name, value.parse().unwrap());
+            CreationHeaders::parse(&h).unwrap_err()
+        };
+        assert_eq!(bad("x-oss-object-acl", "public").ec, "0017-00000104");
+        assert_eq!(bad("x-oss-storage-class", "Cold").ec, "0017-00000132");
+        assert_eq!(
+            bad("x-oss-storage-class", "standard").code,
+            "InvalidArgument"
+        );
+        assert_eq!(
+            bad("x-oss-server-side-encryption", "AES128").code,
+            "InvalidEncryptionAlgorithmError"
+        );
+        assert_eq!(bad("x-oss-meta-a_b", "x").ec, "0011-00000004");
+        assert_eq!(bad("x-oss-meta-big", &"x".repeat(8200)).ec, "0011-00000002");
+
+        let mut h = HeaderMap::new();
+        h.insert("x-oss-server-side-encryption", "KMS".parse().unwrap());
+        h.insert("x-oss-server-side-data-encryption", "SM4".parse().unwrap());
+        let c = CreationHeaders::parse(&h).unwrap();
+        assert_eq!(c.headers["x-oss-server-side-encryption-key-id"].len(), 36);
+    }
+}
