@@ -21,6 +21,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const path = require('node:path');
+const { Readable } = require('node:stream');
 const OSS = require('ali-oss');
 const urllib = require(require.resolve('urllib', { paths: [path.dirname(require.resolve('ali-oss'))] }));
 const { startEmulator } = require('./emulator');
@@ -201,6 +202,50 @@ const SIGNATURES = [
 
 for (const [sig, v4] of SIGNATURES) {
   const tag = sig.toLowerCase();
+
+  test(`[${sig}] append from a stream (Transfer-Encoding: chunked, no Content-MD5)`, async () => {
+    const { client, spy } = makeClient(emu, { authorizationV4: v4 });
+    const key = `stream/${tag}.log`;
+    const parts = [Buffer.from('streamed '), crypto.randomBytes(100 * 1024)];
+    let position;
+    let crc = 0n;
+    let length = 0;
+    for (const part of parts) {
+      // Without contentLength ali-oss putStream sends the body chunked (lib/object.js).
+      const res = await client.append(key, Readable.from([part.subarray(0, 7), part.subarray(7)]), position === undefined ? {} : { position });
+      const sent = spy.last().requestHeaders;
+      assert.equal(sent['Transfer-Encoding'], 'chunked');
+      assert.equal(sent['Content-Length'], undefined);
+      length += part.length;
+      crc = crc64(part, crc);
+      assert.equal(res.nextAppendPosition, String(length));
+      assert.equal(res.res.headers['x-oss-hash-crc64ecma'], crc.toString());
+      position = res.nextAppendPosition;
+    }
+    const got = await client.get(key);
+    assert.ok(Buffer.compare(got.content, Buffer.concat(parts)) === 0);
+  });
+
+  test(`[${sig}] path-style through ali-oss's second-level-domain mode (sldEnable, localhost endpoint)`, async () => {
+    // With a host-name endpoint and `sldEnable: true` ali-oss sends `/<bucket>/<key>` with
+    // `Host: localhost:PORT` (lib/common/client/getReqUrl.js): genuine path-style.
+    const { client, spy } = makeClient(emu, { authorizationV4: v4, endpoint: `http://localhost:${emu.port}`, sldEnable: true });
+    const key = `sld/${tag}.log`;
+    const r1 = await client.append(key, Buffer.from('path-'));
+    const r2 = await client.append(key, Buffer.from('style'), { position: r1.nextAppendPosition });
+    assert.equal(r2.nextAppendPosition, '10');
+    assert.equal(r2.res.headers['x-oss-hash-crc64ecma'], crc64(Buffer.from('path-style')).toString());
+    assert.equal(spy.log[0].requestHeaders.host, undefined, 'no Host override for a host-name endpoint');
+    assert.match(spy.log[0].url, new RegExp(`^http://localhost:${emu.port}/${BUCKET}/sld/${tag}\\.log\\?`));
+    // Same object as seen through the IP-endpoint (virtual-hosted Host) addressing.
+    const { client: ipClient } = makeClient(emu, { authorizationV4: v4 });
+    assert.equal((await ipClient.get(key)).content.toString(), 'path-style');
+    await rejectsWith(client.append(key, Buffer.from('x'), { position: '3' }), {
+      status: 409,
+      code: 'PositionNotEqualToLength',
+    });
+    assert.equal(spy.last().headers['x-oss-next-append-position'], '10');
+  });
 
   async function rangeObject(client, name) {
     const key = `range/${tag}/${name}.bin`;

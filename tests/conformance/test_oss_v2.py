@@ -226,6 +226,26 @@ def test_odd_key_names(emu, version):
     assert head(client, key).hash_crc64 == str(crc64(b"abcdef"))
 
 
+@pytest.mark.parametrize("version", ["v4", "v1"])
+def test_append_streamed_body(emu, version):
+    """A generator body has no known length: requests sends it with Transfer-Encoding: chunked."""
+    client, rec = make_client(emu, version)
+    key = f"stream/{version}.log"
+    big = os.urandom(100 * 1024)
+
+    def gen(data):
+        for i in range(0, len(data), 7000):
+            yield data[i:i + 7000]
+
+    r1 = append(client, key, gen(b"streamed "), 0)
+    r2 = append(client, key, gen(big), r1.next_position)
+    sent = {k.lower(): v for k, v in rec.sent[-1][2].items()}
+    assert "content-length" not in sent
+    assert r2.next_position == 9 + len(big)
+    assert r2.hash_crc64 == str(crc64(b"streamed " + big))
+    assert get_bytes(client, key)[1] == b"streamed " + big
+
+
 RANGE_BODY = b"0123456789abcdefghij"
 
 
