@@ -275,23 +275,16 @@ fn get_object(
         .ok_or_else(|| errors::no_such_bucket(bucket))?;
     let meta = slot.meta().ok_or_else(|| errors::no_such_key(key))?;
 
-    let range = if head {
-        RangeSpec::Full
-    } else {
-        match header_str(&parts.headers, "range") {
-            Some(value) => parse_range(value, meta.length),
-            None => RangeSpec::Full,
-        }
-    };
     let standard_ranges = header_str(&parts.headers, "x-oss-range-behavior")
         .is_some_and(|v| v.eq_ignore_ascii_case("standard"));
+    let range = match header_str(&parts.headers, "range") {
+        Some(value) if !head => parse_range(value, meta.length, standard_ranges),
+        _ => RangeSpec::Full,
+    };
     let (status, start, len) = match range {
         RangeSpec::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
-        RangeSpec::Unsatisfiable if standard_ranges => {
-            return Err(errors::invalid_range(meta.length))
-        }
-        // OSS's default (non-standard) behaviour: an invalid range returns the whole object.
-        RangeSpec::Full | RangeSpec::Unsatisfiable => (StatusCode::OK, 0, meta.length),
+        RangeSpec::Unsatisfiable => return Err(errors::invalid_range(meta.length)),
+        RangeSpec::Full => (StatusCode::OK, 0, meta.length),
     };
 
     let mut response = Response::builder()
@@ -760,16 +753,21 @@ fn add_sse_headers(
 /// What a `Range` header asks for, against an object of known length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeSpec {
-    /// No usable range: the whole object (also for syntax OSS ignores, e.g. several ranges).
+    /// Answer 200 with the whole object: no usable range.
     Full,
-    /// Bytes `start..=end`, already clamped to the object.
+    /// Answer 206 with bytes `start..=end` (inside the object).
     Partial { start: u64, end: u64 },
-    /// Well-formed but outside the object (416 only with `x-oss-range-behavior: standard`).
+    /// Answer 416 InvalidRange (standard behaviour only).
     Unsatisfiable,
 }
 
-/// Parses `bytes=a-b`, `bytes=a-`, `bytes=-n`.
-pub fn parse_range(value: &str, length: u64) -> RangeSpec {
+/// Interprets `bytes=a-b`, `bytes=a-`, `bytes=-n`.
+///
+/// OSS's default behaviour (GetObject doc): a range that is malformed or does not fit inside
+/// the object — including an end or suffix past the end — is ignored: 200 with everything.
+/// With `x-oss-range-behavior: standard` (`standard = true`) it follows RFC 7233: an end or
+/// suffix past the end is clipped, a start at or past the end is 416.
+pub fn parse_range(value: &str, length: u64, standard: bool) -> RangeSpec {
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return RangeSpec::Full;
     };
@@ -780,26 +778,31 @@ pub fn parse_range(value: &str, length: u64) -> RangeSpec {
         return RangeSpec::Full;
     };
     let (first, last) = (first.trim(), last.trim());
-    match (first.is_empty(), last.is_empty()) {
-        (true, true) => RangeSpec::Full,
+    let out_of_range = if standard {
+        RangeSpec::Unsatisfiable
+    } else {
+        RangeSpec::Full
+    };
+    let (start, end) = match (first.is_empty(), last.is_empty()) {
+        (true, true) => return RangeSpec::Full,
         (true, false) => {
             let Some(n) = parse_decimal_u64(last) else {
                 return RangeSpec::Full;
             };
             if n == 0 || length == 0 {
-                return RangeSpec::Unsatisfiable;
+                return out_of_range;
             }
-            RangeSpec::Partial {
-                start: length.saturating_sub(n),
-                end: length - 1,
+            if n > length && !standard {
+                return RangeSpec::Full;
             }
+            (length.saturating_sub(n), length - 1)
         }
         (false, _) => {
             let Some(start) = parse_decimal_u64(first) else {
                 return RangeSpec::Full;
             };
             let end = if last.is_empty() {
-                u64::MAX
+                length.saturating_sub(1)
             } else {
                 match parse_decimal_u64(last) {
                     Some(e) if e >= start => e,
@@ -807,14 +810,15 @@ pub fn parse_range(value: &str, length: u64) -> RangeSpec {
                 }
             };
             if start >= length {
-                return RangeSpec::Unsatisfiable;
+                return out_of_range;
             }
-            RangeSpec::Partial {
-                start,
-                end: end.min(length - 1),
+            if end >= length && !standard {
+                return RangeSpec::Full;
             }
+            (start, end.min(length - 1))
         }
-    }
+    };
+    RangeSpec::Partial { start, end }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -882,22 +886,53 @@ mod tests {
     #[test]
     fn ranges() {
         use RangeSpec::*;
-        assert_eq!(parse_range("bytes=0-4", 10), Partial { start: 0, end: 4 });
-        assert_eq!(parse_range("bytes=5-", 10), Partial { start: 5, end: 9 });
-        assert_eq!(parse_range("bytes=-3", 10), Partial { start: 7, end: 9 });
-        assert_eq!(parse_range("bytes=-30", 10), Partial { start: 0, end: 9 });
-        assert_eq!(parse_range("bytes=2-100", 10), Partial { start: 2, end: 9 });
-        assert_eq!(parse_range("bytes=9-9", 10), Partial { start: 9, end: 9 });
-        assert_eq!(parse_range("bytes=10-20", 10), Unsatisfiable);
-        assert_eq!(parse_range("bytes=10-", 10), Unsatisfiable);
-        assert_eq!(parse_range("bytes=-0", 10), Unsatisfiable);
-        assert_eq!(parse_range("bytes=0-0", 0), Unsatisfiable);
-        assert_eq!(parse_range("bytes=5-2", 10), Full);
-        assert_eq!(parse_range("bytes=0-1,3-4", 10), Full);
-        assert_eq!(parse_range("bytes=a-b", 10), Full);
-        assert_eq!(parse_range("items=0-1", 10), Full);
-        assert_eq!(parse_range("bytes=-", 10), Full);
-        assert_eq!(parse_range("bytes=+1-2", 10), Full);
+        for standard in [false, true] {
+            assert_eq!(
+                parse_range("bytes=0-4", 10, standard),
+                Partial { start: 0, end: 4 }
+            );
+            assert_eq!(
+                parse_range("bytes=5-", 10, standard),
+                Partial { start: 5, end: 9 }
+            );
+            assert_eq!(
+                parse_range("bytes=-3", 10, standard),
+                Partial { start: 7, end: 9 }
+            );
+            assert_eq!(
+                parse_range("bytes=-10", 10, standard),
+                Partial { start: 0, end: 9 }
+            );
+            assert_eq!(
+                parse_range("bytes=9-9", 10, standard),
+                Partial { start: 9, end: 9 }
+            );
+            assert_eq!(parse_range("bytes=5-2", 10, standard), Full);
+            assert_eq!(parse_range("bytes=0-1,3-4", 10, standard), Full);
+            assert_eq!(parse_range("bytes=a-b", 10, standard), Full);
+            assert_eq!(parse_range("items=0-1", 10, standard), Full);
+            assert_eq!(parse_range("bytes=-", 10, standard), Full);
+            assert_eq!(parse_range("bytes=+1-2", 10, standard), Full);
+        }
+        // Default behaviour: anything past the end means "ignore the range".
+        assert_eq!(parse_range("bytes=2-100", 10, false), Full);
+        assert_eq!(parse_range("bytes=-30", 10, false), Full);
+        assert_eq!(parse_range("bytes=10-20", 10, false), Full);
+        assert_eq!(parse_range("bytes=10-", 10, false), Full);
+        assert_eq!(parse_range("bytes=0-0", 0, false), Full);
+        // Standard behaviour: clip the end, 416 for a start past the end.
+        assert_eq!(
+            parse_range("bytes=2-100", 10, true),
+            Partial { start: 2, end: 9 }
+        );
+        assert_eq!(
+            parse_range("bytes=-30", 10, true),
+            Partial { start: 0, end: 9 }
+        );
+        assert_eq!(parse_range("bytes=10-20", 10, true), Unsatisfiable);
+        assert_eq!(parse_range("bytes=10-", 10, true), Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 10, true), Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-0", 0, true), Unsatisfiable);
     }
 
     #[test]

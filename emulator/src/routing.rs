@@ -3,8 +3,9 @@
 //! Addressing (oss-protocol.md §7): when the Host is an IP address or `localhost[:port]` the
 //! request is path-style (`/bucket/key`), which is what the SDKs switch to for IP endpoints.
 //! When the Host's first label is a configured bucket (`bucket.oss-cn-hangzhou.aliyuncs.com`,
-//! `bucket.localhost`), it is virtual-hosted and the whole path is the key. Any other Host is
-//! treated as path-style (an endpoint host such as `oss-cn-hangzhou.aliyuncs.com`).
+//! `bucket.localhost`), it is virtual-hosted and the whole path is the key. A bare endpoint
+//! (`oss-cn-hangzhou.aliyuncs.com`) or a single-label host is path-style; any other
+//! `<label>.<domain>` Host is virtual-hosted for the bucket `<label>` (NoSuchBucket if unknown).
 
 use crate::errors::{self, OssError};
 use hyper::Method;
@@ -163,7 +164,10 @@ pub fn operation(method: &Method, route: &Route) -> Operation {
     }
 }
 
-/// The bucket named by a virtual-hosted Host, if the Host is of that form.
+/// The bucket named by a virtual-hosted Host, if the Host is of that form: not an IP, not
+/// `localhost`, not a bare endpoint (`oss-cn-hangzhou.aliyuncs.com`, first label `oss-…`), and
+/// with at least two labels. The first label is then the bucket, configured or not (an unknown
+/// one answers NoSuchBucket, as OSS does).
 fn virtual_host_bucket(host: &str, buckets: &[String]) -> Option<String> {
     let name = strip_port(host);
     if name.parse::<IpAddr>().is_ok()
@@ -173,13 +177,16 @@ fn virtual_host_bucket(host: &str, buckets: &[String]) -> Option<String> {
         return None;
     }
     let (first, rest) = name.split_once('.')?;
-    if rest.is_empty() {
+    if first.is_empty() || rest.is_empty() {
         return None;
     }
     if buckets.iter().any(|b| b == first) || rest.eq_ignore_ascii_case("localhost") {
         return Some(first.to_string());
     }
-    None
+    if first.starts_with("oss-") || first == "oss" {
+        return None;
+    }
+    Some(first.to_string())
 }
 
 fn strip_port(host: &str) -> &str {

@@ -97,19 +97,19 @@ fn verify_v1(
     if auth.access_key_id != config.access_key_id {
         return Err(errors::invalid_access_key_id(&auth.access_key_id));
     }
-    // The request time: `x-oss-date` (RFC 1123) overrides `Date` when present, as OSS allows.
-    // The signed date line is always the `Date` header as sent (what OSS and the Go SDK use).
-    let date_header = req.header("date");
-    let time_value = req
+    // The request time and the signed date line: `x-oss-date` (RFC 1123) when the request has
+    // it, else `Date`. Browsers cannot set `Date`, so ali-oss sends only `x-oss-date` and signs
+    // its value, and alibabacloud-oss-v2's V1 signer does the same; OSS accepts both.
+    let date_value = req
         .header("x-oss-date")
-        .or(date_header)
+        .or(req.header("date"))
         .ok_or_else(|| errors::date_missing(false))?;
     let request_time =
-        clock::parse_http_date(time_value).ok_or_else(|| errors::date_malformed(false))?;
-    check_skew(clock::unix_seconds(request_time), req.now_unix, time_value)?;
+        clock::parse_http_date(date_value).ok_or_else(|| errors::date_malformed(false))?;
+    check_skew(clock::unix_seconds(request_time), req.now_unix, date_value)?;
     check_security_token(config, req, &auth.access_key_id)?;
 
-    let string_to_sign = v1::string_to_sign(&req.signable(), date_header.unwrap_or(""));
+    let string_to_sign = v1::string_to_sign(&req.signable(), date_value);
     let expected = v1::signature(&config.access_key_secret, &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(errors::signature_does_not_match(SignatureMismatch {
