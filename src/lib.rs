@@ -17,6 +17,8 @@ pub mod response;
 pub mod signing;
 pub mod transport;
 pub mod validate;
+#[cfg(feature = "napi")]
+mod napi;
 
 pub use body::Body;
 pub use client::Client;

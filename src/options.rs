@@ -138,6 +138,19 @@ pub struct AppendOptions {
     pub forbid_overwrite: Option<bool>,
 }
 
+/// `x-oss-request-payer`: the only value OSS defines is `requester` (any case), meaning the
+/// requester pays for a requester-pays bucket. Returns whether to send the header.
+pub fn request_payer(value: &str) -> Result<bool, Error> {
+    if value.eq_ignore_ascii_case("requester") {
+        Ok(true)
+    } else {
+        Err(Error::invalid(
+            "requestPayer",
+            format!("must be 'requester', got {value:?}"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +177,12 @@ mod tests {
         );
         let err = "standard".parse::<StorageClass>().unwrap_err();
         assert!(err.to_string().contains("storageClass"));
+    }
+    #[test]
+    fn request_payer_accepts_only_requester() {
+        assert!(request_payer("requester").unwrap());
+        assert!(request_payer("Requester").unwrap());
+        let err = request_payer("bucketowner").unwrap_err();
+        assert!(err.to_string().contains("requestPayer"), "{err}");
     }
 }
