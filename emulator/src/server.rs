@@ -234,7 +234,9 @@ async fn drain(mut body: Incoming, parts: &Parts) -> bool {
         .get("expect")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    if expects_continue {
+    // Too much declared to be worth reading (e.g. an append refused for exceeding 5 GiB):
+    // answer at once and close.
+    if expects_continue || body.size_hint().lower() > DRAIN_LIMIT {
         return false;
     }
     let mut total = 0u64;

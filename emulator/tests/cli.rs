@@ -1,0 +1,199 @@
+//! The `oss-emulator` binary: listening line, a real request, clean exit on SIGTERM/SIGINT,
+//! durability across two processes, and argument validation.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spawn(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oss-emulator"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first stdout line");
+    let endpoint = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    (child, endpoint)
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("oss-emulator did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn base_args(data_dir: &str) -> Vec<&str> {
+    vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir,
+        "--bucket",
+        BUCKET,
+        "--bucket",
+        "other-bucket",
+        "--access-key-id",
+        AK,
+        "--access-key-secret",
+        SK,
+        "--region",
+        "cn-hangzhou",
+    ]
+}
+
+#[tokio::test]
+async fn serves_until_sigterm_and_keeps_data_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_string();
+    let client = http_client();
+    let signer = Signer::new(Version::V4);
+
+    let (mut child, endpoint) = spawn(&base_args(&data_dir));
+    let r = call(
+        &client,
+        &endpoint,
+        Req::append("cli.log", 0, b"one,"),
+        &signer,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = call(
+        &client,
+        &endpoint,
+        Req::new("PUT", "x").bucket("other-bucket").body(b"y"),
+        &signer,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = call(
+        &client,
+        &endpoint,
+        Req::new("GET", "x").bucket("third-bucket"),
+        &signer,
+    )
+    .await;
+    r.assert_error(404, "NoSuchBucket", "0015-00000101");
+    signal(&child, "TERM");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "exit status {status:?}");
+
+    // Second process on the same directory: the acknowledged append is there.
+    let (mut child, endpoint) = spawn(&base_args(&data_dir));
+    let r = call(
+        &client,
+        &endpoint,
+        Req::append("cli.log", 4, b"two"),
+        &signer,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = call(&client, &endpoint, Req::new("GET", "cli.log"), &signer).await;
+    assert_eq!(r.body, b"one,two");
+    signal(&child, "INT");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!stderr.contains(SK), "the secret must never be logged");
+}
+
+#[tokio::test]
+async fn in_memory_with_sts_token() {
+    let (mut child, endpoint) = spawn(&[
+        "--bucket",
+        BUCKET,
+        "--access-key-id",
+        "STS.Temp",
+        "--access-key-secret",
+        "TempSecret",
+        "--security-token",
+        "tok",
+    ]);
+    let client = http_client();
+    let mut signer = Signer::new(Version::V1);
+    signer.ak = "STS.Temp".into();
+    signer.sk = "TempSecret".into();
+    let r = call(&client, &endpoint, Req::append("m.log", 0, b"x"), &signer).await;
+    r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
+    signer.token = Some("tok".into());
+    let r = call(&client, &endpoint, Req::append("m.log", 0, b"x"), &signer).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn rejects_bad_arguments() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_oss-emulator"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // Non-loopback listen address.
+    let out = run(&[
+        "--listen",
+        "0.0.0.0:0",
+        "--bucket",
+        BUCKET,
+        "--access-key-id",
+        "a",
+        "--access-key-secret",
+        "s",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+    // Missing bucket.
+    let out = run(&["--access-key-id", "a", "--access-key-secret", "s"]);
+    assert!(!out.status.success());
+    // --help documents every flag.
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--listen",
+        "--data-dir",
+        "--bucket",
+        "--access-key-id",
+        "--access-key-secret",
+        "--security-token",
+        "--region",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+}
