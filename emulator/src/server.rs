@@ -125,7 +125,22 @@ async fn serve_connection(
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let service = service_fn(move |req| handle(shared.clone(), req));
+    // Each request runs in its own task: if the client goes away, hyper drops the service
+    // future, but the handler keeps running, sees the body error, and rolls its upload back
+    // properly instead of being cancelled half-way.
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move {
+            match tokio::spawn(handle(shared, req)).await {
+                Ok(response) => response,
+                Err(e) => {
+                    eprintln!("oss-emulator: request handler failed: {e}");
+                    let err = crate::errors::internal_error("handler failed");
+                    Ok(error_response(&err, &new_request_id(), "", false))
+                }
+            }
+        }
+    });
     let conn = http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);

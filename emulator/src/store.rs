@@ -141,9 +141,17 @@ impl Store {
         Some(slot.clone())
     }
 
+    /// The slot for a key if one exists (reads use this, so looking up absent keys does not
+    /// grow the slot table).
+    pub fn existing_slot(&self, bucket: &str, key: &str) -> Option<Arc<Slot>> {
+        let b = self.buckets.get(bucket)?;
+        let slots = b.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.get(key).cloned()
+    }
+
     /// A full copy of an object (reads the file in disk mode).
     pub fn snapshot(&self, bucket: &str, key: &str) -> Option<StoredObject> {
-        let slot = self.slot(bucket, key)?;
+        let slot = self.existing_slot(bucket, key)?;
         let meta = slot.meta()?;
         let data = match slot.read(0, meta.length).ok()?? {
             ReadSource::Memory(b) => b.to_vec(),
@@ -426,12 +434,15 @@ impl Upload {
     /// Throws the upload away; the committed object is unchanged.
     pub async fn abort(self) {
         if let UploadTarget::Disk {
-            file,
+            mut file,
             path,
             rollback_len,
             fresh,
         } = self.target
         {
+            // Let tokio finish any write it still has in flight, so it cannot land after the
+            // truncation below.
+            let _ = file.flush().await;
             drop(file);
             rollback(&path, rollback_len, fresh).await;
         }
