@@ -17,6 +17,7 @@ use oss_append::{crc64, AppendObjectRequest, Body, Client, ClientConfig, Credent
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let _emulator; // kept alive until the end of main
+    let mut scratch = None; // the emulator's data directory, removed at the end
     let (client, bucket) = match env("OSS_BUCKET") {
         Some(bucket) => {
             let credentials = Credentials::new(
@@ -38,7 +39,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let dir = std::env::temp_dir().join(format!("oss-append-demo-{}", std::process::id()));
             let mut config = oss_emulator::EmulatorConfig::new("demo-ak", "demo-secret");
             config.buckets = vec!["demo-bucket".into()];
-            config.data_dir = Some(dir);
+            config.data_dir = Some(dir.clone());
+            scratch = Some(dir);
             let emulator = oss_emulator::start(config).await?;
             println!("target: embedded emulator at {}", emulator.endpoint());
             let config = ClientConfig::new(
@@ -122,6 +124,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "DIFFERS"
         },
     );
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     if !ok {
         return Err("verification failed".into());
     }

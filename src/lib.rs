@@ -4,6 +4,30 @@
 //! Data flows one way: [`AppendObjectRequest`] → [`validate`] → [`request`] (headers, URL,
 //! [`signing`]) → [`transport`] (with a [`body`] that checksums what it sends, [`crc64`]) →
 //! [`response`] → [`AppendObjectOutput`] or [`Error`].
+//!
+//! ```no_run
+//! use oss_append::{AppendObjectRequest, Body, Client, ClientConfig, Credentials};
+//!
+//! # async fn run() -> Result<(), oss_append::Error> {
+//! let credentials = Credentials::new("<access key id>", "<access key secret>", None)?;
+//! let client = Client::new(ClientConfig::new(credentials, "oss-cn-hangzhou")?)?;
+//!
+//! // The first append creates the object (position 0).
+//! let first = client
+//!     .append_object(AppendObjectRequest::new("my-bucket", "logs/app.log", "hello\n"))
+//!     .await?;
+//! // Each later append starts where the previous answer says; passing the previous CRC-64
+//! // makes the client check the whole object's CRC-64 that OSS reports.
+//! let second = client
+//!     .append_object(
+//!         AppendObjectRequest::new("my-bucket", "logs/app.log", Body::from_path("/tmp/part.bin"))
+//!             .with_position(first.next_append_position)
+//!             .with_init_crc64(first.hash_crc64ecma.unwrap_or(0)),
+//!     )
+//!     .await?;
+//! println!("the object is now {} bytes", second.next_append_position);
+//! # Ok(()) }
+//! ```
 
 pub mod body;
 pub mod client;
@@ -11,14 +35,14 @@ pub mod config;
 pub mod crc64;
 pub mod credentials;
 pub mod error;
+#[cfg(feature = "napi")]
+mod napi;
 pub mod options;
 pub mod request;
 pub mod response;
 pub mod signing;
 pub mod transport;
 pub mod validate;
-#[cfg(feature = "napi")]
-mod napi;
 
 pub use body::Body;
 pub use client::Client;
