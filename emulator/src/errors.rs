@@ -84,8 +84,8 @@ fn push_element(out: &mut String, name: &str, value: &str) {
     out.push_str(">\n");
 }
 
-/// Escapes text for an XML element. Characters XML 1.0 cannot carry at all (most C0 controls)
-/// become `&#xN;`-free replacements (U+FFFD) because no XML parser would accept them.
+/// Escapes text for an XML element. Characters XML 1.0 cannot carry at all (most C0 controls,
+/// even as character references) become U+FFFD, because no XML parser would accept them.
 pub fn xml_escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {

@@ -151,7 +151,7 @@ async fn append_object(
         body.take(),
         upload,
         declared_length,
-        MAX_OBJECT_SIZE - current_length,
+        MAX_OBJECT_SIZE.saturating_sub(current_length),
         errors::inline_data_too_large,
         |chunk| {
             crc.update(chunk);

@@ -128,6 +128,7 @@ async fn serve_connection(
     // Each request runs in its own task: if the client goes away, hyper drops the service
     // future, but the handler keeps running, sees the body error, and rolls its upload back
     // properly instead of being cancelled half-way.
+    let skew = shared.config.clock_skew_seconds;
     let service = service_fn(move |req| {
         let shared = shared.clone();
         async move {
@@ -136,7 +137,10 @@ async fn serve_connection(
                 Err(e) => {
                     eprintln!("oss-emulator: request handler failed: {e}");
                     let err = crate::errors::internal_error("handler failed");
-                    Ok(error_response(&err, &new_request_id(), "", false))
+                    let request_id = new_request_id();
+                    let mut response = error_response(&err, &request_id, "", false);
+                    add_common_headers(&mut response, &request_id, clock::server_now(skew), true);
+                    Ok(response)
                 }
             }
         }
@@ -177,21 +181,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             Some(err),
         ),
     };
-    let headers = response.headers_mut();
-    headers.insert(
-        "x-oss-request-id",
-        request_id.parse().expect("hex is a valid header"),
-    );
-    headers.insert(
-        "date",
-        clock::http_date(now)
-            .parse()
-            .expect("date is a valid header"),
-    );
-    headers.insert("server", "AliyunOSS".parse().expect("valid header"));
-    if close {
-        headers.insert("connection", "close".parse().expect("valid header"));
-    }
+    add_common_headers(&mut response, &request_id, now, close);
 
     let record = RequestRecord {
         method: parts.method.to_string(),
@@ -208,6 +198,30 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         .unwrap_or_else(|e| e.into_inner())
         .push(record);
     Ok(response)
+}
+
+/// Headers every OSS response carries.
+fn add_common_headers(
+    response: &mut Response<Body>,
+    request_id: &str,
+    now: std::time::SystemTime,
+    close: bool,
+) {
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-oss-request-id",
+        request_id.parse().expect("hex is a valid header"),
+    );
+    headers.insert(
+        "date",
+        clock::http_date(now)
+            .parse()
+            .expect("date is a valid header"),
+    );
+    headers.insert("server", "AliyunOSS".parse().expect("valid header"));
+    if close {
+        headers.insert("connection", "close".parse().expect("valid header"));
+    }
 }
 
 /// The error as an HTTP response: XML body, or for HEAD (which has no body) the XML
