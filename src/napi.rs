@@ -7,8 +7,9 @@
 //! Exports (see `ohos-package/src/main/cpp/types/liboss_append/index.d.ts`):
 //! - `createClient(config) -> NativeClient` (throws a mapped error on a bad config);
 //! - `NativeClient.appendObject(bucket, key, data, position?, options?) -> Promise<result>`;
-//! - `NativeClient.headObject(bucket, key)`, `NativeClient.getObject(bucket, key)`: used by the
-//!   facade's `headObject` and by the tests to read objects back;
+//! - `NativeClient.headObject(bucket, key)`, `NativeClient.getObject(bucket, key)`,
+//!   `NativeClient.putObject(bucket, key, data)`: used by the facade's `headObject` and by the
+//!   tests (to read objects back and to create normal objects);
 //! - `errorCodes()`: the client-side error codes, for the facade and the docs.
 //!
 //! Rejections and throws are JS `Error` objects with own properties `code`, `message`,
@@ -18,8 +19,8 @@
 use std::collections::HashMap;
 
 use napi_ohos::bindgen_prelude::{
-    sys, ArrayBuffer, Env, FunctionCallContext, JsObjectValue, JsValue, Object, Status,
-    TypedArray, Unknown, ValueType,
+    sys, ArrayBuffer, Env, FunctionCallContext, JsObjectValue, JsValue, Object, Status, TypedArray,
+    Unknown, ValueType,
 };
 
 use crate::body::Body;
@@ -127,7 +128,11 @@ fn arg<'e>(ctx: &FunctionCallContext, i: usize) -> napi_ohos::Result<Option<Unkn
 }
 
 /// An argument that must be there; a missing one is `undefined` (then refused by its rule).
-fn required_arg<'e>(env: &Env, ctx: &FunctionCallContext, i: usize) -> napi_ohos::Result<Unknown<'e>> {
+fn required_arg<'e>(
+    env: &Env,
+    ctx: &FunctionCallContext,
+    i: usize,
+) -> napi_ohos::Result<Unknown<'e>> {
     match arg(ctx, i)? {
         Some(v) => Ok(v),
         None => {
@@ -175,8 +180,11 @@ unsafe fn export_create_client(raw_env: sys::napi_env) -> napi_ohos::Result<sys:
         let append = function(env, "appendObject", move |ctx| append_object(&c, ctx))?;
         let c = client.clone();
         let head = function(env, "headObject", move |ctx| head_object(&c, ctx))?;
-        let get = function(env, "getObject", move |ctx| get_object(&client, ctx))?;
+        let c = client.clone();
+        let get = function(env, "getObject", move |ctx| get_object(&c, ctx))?;
+        let put = function(env, "putObject", move |ctx| put_object(&client, ctx))?;
         obj.set_named_property("appendObject", Raw(append))?;
+        obj.set_named_property("putObject", Raw(put))?;
         obj.set_named_property("headObject", Raw(head))?;
         obj.set_named_property("getObject", Raw(get))?;
         Ok(Raw(obj.raw()))
@@ -255,6 +263,27 @@ fn head_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<R
 /// `getObject(bucket, key)`: the whole object in memory (for checks and small objects).
 fn get_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
     read_object(client, ctx, false)
+}
+
+/// `putObject(bucket, key, data)`: a whole normal (non-appendable) object from a string or bytes.
+/// Resolves with `{ status, headers, body }`.
+fn put_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let data = required_arg(env, &ctx, 2)?;
+    let target = bucket_and_key(required_arg(env, &ctx, 0)?, required_arg(env, &ctx, 1)?)
+        .and_then(|(bucket, key)| Ok((bucket, key, bytes(data)?)));
+    let client = client.clone();
+    let work = async move {
+        Ok(match target {
+            Ok((bucket, key, data)) => client.put_object(&bucket, &key, data).await,
+            Err(e) => Err(e),
+        })
+    };
+    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+        Ok(raw) => Ok(NativeRawResponse(raw)),
+        Err(e) => Err(throwable(env, &e)),
+    })?;
+    Ok(Raw(promise.raw()))
 }
 
 fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_ohos::Result<Raw> {
@@ -603,6 +632,29 @@ fn body(data: Unknown) -> Conv<Body> {
         other => Err(invalid(
             field,
             format!("{DATA_RULE}, got {}", type_name(other)),
+        )),
+    }
+}
+
+/// A string (UTF-8) or the bytes of an ArrayBuffer, TypedArray or DataView (copied).
+fn bytes(data: Unknown) -> Conv<Vec<u8>> {
+    let field = "data";
+    match value_type(field, &data)? {
+        ValueType::String => Ok(to_string(field, data)?.into_bytes()),
+        ValueType::Object => binary_bytes(data.value().env, data.raw())
+            .map_err(|e| engine(field, e))?
+            .ok_or_else(|| {
+                invalid(
+                    field,
+                    "must be a string, an ArrayBuffer, a TypedArray or a DataView",
+                )
+            }),
+        other => Err(invalid(
+            field,
+            format!(
+                "must be a string, an ArrayBuffer, a TypedArray or a DataView, got {}",
+                type_name(other)
+            ),
         )),
     }
 }

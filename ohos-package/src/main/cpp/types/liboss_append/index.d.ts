@@ -124,7 +124,11 @@ export interface NativeClient {
   appendObject(bucket: string, key: string, data: NativeData, position?: number | string | null,
     options?: NativeAppendOptions | null): Promise<NativeAppendResult>;
   headObject(bucket: string, key: string): Promise<NativeRawResponse>;
+  /** The whole object in memory (for checks and small objects). */
   getObject(bucket: string, key: string): Promise<NativeRawResponse>;
+  /** A whole normal (non-appendable) object. */
+  putObject(bucket: string, key: string, data: string | ArrayBuffer | ArrayBufferView):
+    Promise<NativeRawResponse>;
 }
 
 export const createClient: (config: NativeClientConfig) => NativeClient;
