@@ -65,6 +65,15 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        // Install the signal handlers before announcing the endpoint: a supervisor may send
+        // SIGTERM as soon as it has read the line, and it must get the clean exit 0.
+        let signals = match Signals::install() {
+            Ok(signals) => signals,
+            Err(e) => {
+                eprintln!("oss-emulator: cannot install signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let emulator = match oss_emulator::start(config).await {
             Ok(emulator) => emulator,
             Err(e) => {
@@ -73,35 +82,49 @@ fn main() -> ExitCode {
             }
         };
         let mut stdout = std::io::stdout();
-        if writeln!(stdout, "listening on {}", emulator.endpoint())
-            .and_then(|_| stdout.flush())
-            .is_err()
-        {
-            // Nobody is reading; keep serving anyway.
-        }
-        if let Err(e) = wait_for_signal().await {
-            eprintln!("oss-emulator: cannot wait for signals: {e}");
-            emulator.shutdown().await;
-            return ExitCode::FAILURE;
-        }
+        // If nobody reads stdout, keep serving anyway.
+        let _ =
+            writeln!(stdout, "listening on {}", emulator.endpoint()).and_then(|_| stdout.flush());
+        signals.wait().await;
         emulator.shutdown().await;
         ExitCode::SUCCESS
     })
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Signals)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
