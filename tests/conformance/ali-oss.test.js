@@ -11,6 +11,9 @@
 // (`sldEnable` would add `/<bucket>` to the path but still send the virtual-hosted Host, and
 // `cname` drops the bucket entirely), so this suite uses the client exactly as documented:
 // `endpoint: 'http://127.0.0.1:PORT'`, `region: 'oss-cn-hangzhou'`, `bucket`.
+// Genuine path-style from ali-oss needs a host-name endpoint plus its second-level-domain
+// option: `endpoint: 'http://localhost:PORT', sldEnable: true` -> `/<bucket>/<key>` with
+// `Host: localhost:PORT`; one case per signature version covers that too.
 //
 // ali-oss does not expose response headers on errors (lib/client.js requestError builds a
 // plain Error with code/status/requestId/ecCode/hostId). To check headers that OSS returns on
