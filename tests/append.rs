@@ -512,3 +512,33 @@ async fn file_bodies_are_sent_with_content_length() {
     assert!(head.contains("\r\ncontent-length: 2000001\r\n"), "{head}");
     assert!(!head.contains("transfer-encoding"), "{head}");
 }
+
+/// An empty append is legal (OSS leaves the object as it is) and must still carry
+/// `Content-Length: 0`, or the server answers 411.
+#[tokio::test]
+async fn empty_append_is_sent_with_content_length_zero() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let first = client
+        .append_object(AppendObjectRequest::new(BUCKET, "empty.log", ""))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.next_append_position, first.hash_crc64ecma),
+        (0, Some(0))
+    );
+    client
+        .append_object(AppendObjectRequest::new(BUCKET, "empty.log", "abc"))
+        .await
+        .unwrap();
+    let out = client
+        .append_object(
+            AppendObjectRequest::new(BUCKET, "empty.log", Vec::new())
+                .with_position(3)
+                .with_init_crc64(crc64::checksum(b"abc")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.next_append_position, 3);
+    assert_eq!(emu.object(BUCKET, "empty.log").unwrap().data, b"abc");
+}
