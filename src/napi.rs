@@ -86,10 +86,10 @@ mod ohos {
     static MODULE: Module = Module(std::cell::UnsafeCell::new(sys::napi_module {
         nm_version: 1,
         nm_flags: 0,
-        nm_filename: std::ptr::null_mut(),
+        nm_filename: std::ptr::null(),
         nm_register_func: Some(napi_ohos::bindgen_prelude::napi_register_module_v1),
         // Must match the library's name: `import ... from 'liboss_append.so'`.
-        nm_modname: c"oss_append".as_ptr().cast_mut(),
+        nm_modname: c"oss_append".as_ptr(),
         nm_priv: std::ptr::null_mut(),
         reserved: [std::ptr::null_mut(); 4],
     }));
