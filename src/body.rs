@@ -155,6 +155,12 @@ fn join_error(e: tokio::task::JoinError) -> Error {
 }
 
 /// A body whose length is known.
+///
+/// Cloning is cheap and makes the body sendable again: bytes are reference-counted, and a file
+/// is shared and read with positional reads from offset 0 on every send, never through the
+/// descriptor's own offset. The append session relies on this to resend the same data after an
+/// ambiguous failure without buffering files in memory.
+#[derive(Clone)]
 pub(crate) struct OpenedBody {
     len: u64,
     content: Content,

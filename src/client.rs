@@ -3,11 +3,15 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::body::OpenedBody;
 use crate::config::{ClientConfig, Endpoint};
 use crate::error::{Error, Result};
-use crate::options::ContentMd5;
+use crate::options::{AppendOptions, ContentMd5};
 use crate::request::{self, AppendObjectRequest, Operation};
-use crate::response::{self, AppendObjectOutput, RawResponse};
+use crate::response::{
+    self, AppendObjectOutput, HeadObjectOutput, RawResponse, SealAppendObjectOutput,
+};
+use crate::session::{Appender, AppenderOptions, SessionError};
 use crate::transport::Transport;
 use crate::validate;
 
@@ -48,7 +52,8 @@ impl Client {
     /// Every argument is checked before anything is sent. The request is sent once: an append is
     /// not idempotent, so a failure is returned, never retried here. When the CRC-64 of the
     /// object before the append is known (`init_crc64`, or position 0), the whole-object CRC OSS
-    /// reports must match the client's, else [`Error::CrcMismatch`].
+    /// reports must match the client's, else [`Error::CrcMismatch`]. For retries and recovery
+    /// from lost answers, use an append session ([`Client::appender`]).
     pub async fn append_object(&self, request: AppendObjectRequest) -> Result<AppendObjectOutput> {
         let AppendObjectRequest {
             bucket,
@@ -66,35 +71,116 @@ impl Client {
         validate::position_and_length(position, 0)?;
         let body = body.open().await?;
         validate::position_and_length(position, body.len())?;
+        self.send_append(&bucket, &key, position, init_crc64, &options, body)
+            .await
+            .0
+    }
+
+    /// Sends one append whose arguments have been checked. Besides the outcome, says how far
+    /// the body got: only when all of it went out can OSS have applied the append, and then
+    /// `SentBody::crc64` is the CRC-64 the whole object has if it did.
+    pub(crate) async fn send_append(
+        &self,
+        bucket: &str,
+        key: &str,
+        position: u64,
+        init_crc64: Option<u64>,
+        options: &AppendOptions,
+        body: OpenedBody,
+    ) -> (Result<AppendObjectOutput>, SentBody) {
+        let not_sent = SentBody {
+            whole_body_sent: false,
+            crc64: 0,
+        };
         let content_md5 = match &options.content_md5 {
             None => None,
             Some(ContentMd5::Given(md5)) => Some(md5.clone()),
-            Some(ContentMd5::Compute) => Some(body.md5_base64().await?),
+            Some(ContentMd5::Compute) => match body.md5_base64().await {
+                Ok(md5) => Some(md5),
+                Err(e) => return (Err(e), not_sent),
+            },
         };
         let expected_previous_crc = if position == 0 { Some(0) } else { init_crc64 };
-        let prepared = request::append(&bucket, &key, position, &options, body.len(), content_md5)
+        let prepared = request::append(bucket, key, position, options, body.len(), content_md5)
             .sign(&self.inner.config, &self.inner.endpoint, unix_now());
         let (tracked, progress) = body.into_tracked(expected_previous_crc.unwrap_or(0));
-        let raw = self
+        let result = self
             .inner
             .transport
             .send(prepared, Some((tracked, progress.clone())))
-            .await?;
+            .await;
+        let sent = SentBody {
+            whole_body_sent: progress.finished() && progress.failure().is_none(),
+            crc64: progress.crc(),
+        };
+        let raw = match result {
+            Ok(raw) => raw,
+            Err(e) => return (Err(e), sent),
+        };
         if !(200..300).contains(&raw.status) {
-            return Err(Error::Service(Box::new(response::service_error(&raw))));
+            return (
+                Err(Error::Service(Box::new(response::service_error(&raw)))),
+                sent,
+            );
         }
-        let output = AppendObjectOutput::from_response(&raw)?;
+        let output = match AppendObjectOutput::from_response(&raw) {
+            Ok(output) => output,
+            Err(e) => return (Err(e), sent),
+        };
         if let (Some(_), Some(server)) = (expected_previous_crc, output.hash_crc64ecma) {
             let client = progress.crc();
             if client != server {
-                return Err(Error::CrcMismatch {
-                    client,
-                    server,
-                    request_id: output.request_id,
-                });
+                return (
+                    Err(Error::CrcMismatch {
+                        client,
+                        server,
+                        request_id: output.request_id,
+                    }),
+                    sent,
+                );
             }
         }
-        Ok(output)
+        (Ok(output), sent)
+    }
+
+    /// Opens an append session on `bucket`/`key`: HEADs the object and resumes an appendable
+    /// one at its length and CRC-64, or prepares to create it. See [`crate::session`].
+    pub async fn appender(
+        &self,
+        options: AppenderOptions,
+    ) -> std::result::Result<Appender, SessionError> {
+        Appender::open(self.clone(), options).await
+    }
+
+    /// `HEAD` an object, parsed: type, size, next append position, CRC-64, sealed time.
+    pub async fn head_object_output(&self, bucket: &str, key: &str) -> Result<HeadObjectOutput> {
+        let raw = self.head_object(bucket, key).await?;
+        HeadObjectOutput::from_response(&raw)
+    }
+
+    /// Seals an appendable object (`SealAppendObject`): it accepts no more appends.
+    /// `position` must be the object's current length, else OSS answers 409
+    /// `PositionNotEqualToLength`. Sent once; sealing again at the same position succeeds and
+    /// reports the original sealed time.
+    pub async fn seal_append_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        position: u64,
+    ) -> Result<SealAppendObjectOutput> {
+        validate::bucket(bucket)?;
+        validate::key(key)?;
+        validate::position_and_length(position, 0)?;
+        let prepared = request::seal(bucket, key, position).sign(
+            &self.inner.config,
+            &self.inner.endpoint,
+            unix_now(),
+        );
+        let raw = self.inner.transport.send(prepared, None).await?;
+        if !(200..300).contains(&raw.status) {
+            return Err(Error::Service(Box::new(response::service_error(&raw))));
+        }
+        SealAppendObjectOutput::from_response(&raw)
     }
 
     /// `HEAD` an object: its headers (`x-oss-object-type`, `x-oss-next-append-position`,
@@ -151,6 +237,15 @@ impl Client {
         }
         Ok(raw)
     }
+}
+
+/// How far one append's body got.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentBody {
+    /// Every byte was handed to the connection (OSS may have applied the append).
+    pub whole_body_sent: bool,
+    /// CRC-64 of the previous object followed by the bytes sent.
+    pub crc64: u64,
 }
 
 fn unix_now() -> u64 {

@@ -40,6 +40,8 @@ mod napi;
 pub mod options;
 pub mod request;
 pub mod response;
+pub mod retry;
+pub mod session;
 pub mod signing;
 pub mod transport;
 pub mod validate;
@@ -53,4 +55,6 @@ pub use options::{
     AppendOptions, ContentMd5, DataEncryption, ObjectAcl, ServerSideEncryption, StorageClass,
 };
 pub use request::AppendObjectRequest;
-pub use response::AppendObjectOutput;
+pub use response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
+pub use retry::RetryPolicy;
+pub use session::{Appended, Appender, AppenderOptions, SessionError, SessionStats};

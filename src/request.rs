@@ -249,6 +249,20 @@ pub(crate) fn append<'a>(
     }
 }
 
+/// `POST /<key>?seal&position=N` (SealAppendObject): no body, common headers only.
+pub(crate) fn seal<'a>(bucket: &'a str, key: &'a str, position: u64) -> Operation<'a> {
+    Operation {
+        method: "POST",
+        bucket,
+        key,
+        query: vec![
+            ("seal".into(), None),
+            ("position".into(), Some(position.to_string())),
+        ],
+        headers: vec![("Content-Length".to_owned(), "0".to_owned())],
+    }
+}
+
 /// `PUT /<key>`: a whole object, typed from its key.
 pub(crate) fn put<'a>(bucket: &'a str, key: &'a str, content_length: u64) -> Operation<'a> {
     let content_type = mime_guess::from_path(key)
@@ -430,6 +444,37 @@ mod tests {
         assert_eq!(h["x-oss-request-payer"], "requester");
         assert_eq!(h["x-oss-meta-author"], "alice");
         assert_eq!(h["Content-Length"], "3");
+    }
+
+    #[test]
+    fn seal_is_a_signed_post_with_position() {
+        let cfg = config(SignatureVersion::V1, None);
+        let endpoint = cfg.resolve().unwrap();
+        let p = seal("examplebucket", "test.jpg", 344606).sign(&cfg, &endpoint, 1672223261);
+        assert_eq!(p.method, "POST");
+        assert_eq!(
+            p.url,
+            "http://examplebucket.oss-cn-hangzhou.aliyuncs.com/test.jpg?seal&position=344606"
+        );
+        assert_eq!(header(&p, "Content-Length"), Some("0"));
+        // `seal` is a V1 sub-resource: the signature covers it and the position.
+        let sts = crate::signing::v1::string_to_sign(
+            &SignableRequest {
+                method: "POST",
+                bucket: Some("examplebucket"),
+                key: Some("test.jpg"),
+                query: &[
+                    ("seal".into(), None),
+                    ("position".into(), Some("344606".into())),
+                ],
+                headers: &[("Date".into(), "Wed, 28 Dec 2022 10:27:41 GMT".into())],
+            },
+            "Wed, 28 Dec 2022 10:27:41 GMT",
+        );
+        assert!(
+            sts.ends_with("/examplebucket/test.jpg?position=344606&seal"),
+            "{sts}"
+        );
     }
 
     #[test]

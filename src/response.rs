@@ -19,6 +19,10 @@ pub const EC: &str = "x-oss-ec";
 pub const ERR: &str = "x-oss-err";
 /// `x-oss-version-id`.
 pub const VERSION_ID: &str = "x-oss-version-id";
+/// `x-oss-object-type`: `Normal`, `Appendable`, `Multipart`, `Symlink`.
+pub const OBJECT_TYPE: &str = "x-oss-object-type";
+/// `x-oss-sealed-time`: when SealAppendObject first sealed the object (HEAD, GET, seal answer).
+pub const SEALED_TIME: &str = "x-oss-sealed-time";
 
 /// An HTTP answer, before interpretation.
 #[derive(Debug, Clone, Default)]
@@ -80,6 +84,117 @@ impl AppendObjectOutput {
             hash_crc64ecma,
             etag: raw.headers.get("etag").cloned(),
             version_id: raw.headers.get(VERSION_ID).cloned(),
+        })
+    }
+}
+
+/// What `HEAD` says about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadObjectOutput {
+    /// HTTP status (200).
+    pub status: u16,
+    /// Every response header, lower-case names.
+    pub headers: BTreeMap<String, String>,
+    /// `x-oss-request-id`.
+    pub request_id: String,
+    /// `x-oss-object-type` (`Appendable`, `Normal`, …), if sent.
+    pub object_type: Option<String>,
+    /// `Content-Length`: the object's size.
+    pub content_length: u64,
+    /// `x-oss-next-append-position` (appendable objects only).
+    pub next_append_position: Option<u64>,
+    /// `x-oss-hash-crc64ecma`: CRC-64 of the whole object.
+    pub hash_crc64ecma: Option<u64>,
+    /// `ETag`, with its quotes.
+    pub etag: Option<String>,
+    /// `Last-Modified`, as sent.
+    pub last_modified: Option<String>,
+    /// `x-oss-sealed-time`: set once the object has been sealed.
+    pub sealed_time: Option<String>,
+}
+
+impl HeadObjectOutput {
+    /// Reads a 2xx HEAD answer. The size is required (`Content-Length`); numbers that are
+    /// present must parse, so a garbled answer is an error rather than a silent default.
+    pub fn from_response(raw: &RawResponse) -> Result<Self, Error> {
+        let request_id = raw.headers.get(REQUEST_ID).cloned().unwrap_or_default();
+        let invalid = |message: String| Error::InvalidResponse {
+            message,
+            request_id: request_id.clone(),
+        };
+        let number = |name: &str| -> Result<Option<u64>, Error> {
+            match raw.headers.get(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| invalid(format!("{name} is not a number: {v:?}"))),
+            }
+        };
+        let content_length = number("content-length")?
+            .ok_or_else(|| invalid("content-length is missing".to_owned()))?;
+        let next_append_position = number(NEXT_APPEND_POSITION)?;
+        let hash_crc64ecma = number(HASH_CRC64ECMA)?;
+        Ok(Self {
+            status: raw.status,
+            headers: raw.headers.clone(),
+            request_id: request_id.clone(),
+            object_type: raw.headers.get(OBJECT_TYPE).cloned(),
+            content_length,
+            next_append_position,
+            hash_crc64ecma,
+            etag: raw.headers.get("etag").cloned(),
+            last_modified: raw.headers.get("last-modified").cloned(),
+            sealed_time: raw.headers.get(SEALED_TIME).cloned(),
+        })
+    }
+
+    /// Whether the object is appendable (`x-oss-object-type: Appendable`).
+    pub fn is_appendable(&self) -> bool {
+        self.object_type.as_deref() == Some("Appendable")
+    }
+
+    /// Whether the object has been sealed (`x-oss-sealed-time` present).
+    pub fn is_sealed(&self) -> bool {
+        self.sealed_time.is_some()
+    }
+}
+
+/// The result of a successful SealAppendObject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealAppendObjectOutput {
+    /// HTTP status (200).
+    pub status: u16,
+    /// Every response header, lower-case names.
+    pub headers: BTreeMap<String, String>,
+    /// `x-oss-request-id`.
+    pub request_id: String,
+    /// `x-oss-sealed-time`: when the object was first sealed (unchanged by repeated seals).
+    pub sealed_time: String,
+    /// `ETag`, with its quotes.
+    pub etag: Option<String>,
+}
+
+impl SealAppendObjectOutput {
+    /// Reads a 2xx seal answer. `x-oss-sealed-time` is documented for every success, so its
+    /// absence is an error.
+    pub fn from_response(raw: &RawResponse) -> Result<Self, Error> {
+        let request_id = raw.headers.get(REQUEST_ID).cloned().unwrap_or_default();
+        let sealed_time =
+            raw.headers
+                .get(SEALED_TIME)
+                .cloned()
+                .ok_or_else(|| Error::InvalidResponse {
+                    message: format!("{SEALED_TIME} is missing"),
+                    request_id: request_id.clone(),
+                })?;
+        Ok(Self {
+            status: raw.status,
+            headers: raw.headers.clone(),
+            request_id,
+            sealed_time,
+            etag: raw.headers.get("etag").cloned(),
         })
     }
 }
@@ -248,6 +363,67 @@ mod tests {
             out.etag.as_deref(),
             Some("\"0F7230CAA4BE94CCBDC99C5500000000\"")
         );
+    }
+
+    #[test]
+    fn head_output_reads_appendable_and_sealed_state() {
+        let head = HeadObjectOutput::from_response(&raw(
+            200,
+            &[
+                ("content-length", "344606"),
+                (OBJECT_TYPE, "Appendable"),
+                (NEXT_APPEND_POSITION, "344606"),
+                (HASH_CRC64ECMA, "14741617095266562575"),
+                (SEALED_TIME, "Wed, 07 May 2025 23:00:00 GMT"),
+                (REQUEST_ID, "559CC9BDC755F95A6448AAAA"),
+            ],
+            "",
+        ))
+        .unwrap();
+        assert!(head.is_appendable() && head.is_sealed());
+        assert_eq!(head.content_length, 344606);
+        assert_eq!(head.next_append_position, Some(344606));
+        assert_eq!(head.hash_crc64ecma, Some(14741617095266562575));
+        let normal = HeadObjectOutput::from_response(&raw(
+            200,
+            &[("content-length", "3"), (OBJECT_TYPE, "Normal")],
+            "",
+        ))
+        .unwrap();
+        assert!(!normal.is_appendable() && !normal.is_sealed());
+        assert_eq!(normal.next_append_position, None);
+    }
+
+    #[test]
+    fn head_output_refuses_garbled_numbers() {
+        for headers in [
+            &[(OBJECT_TYPE, "Appendable")][..],
+            &[("content-length", "x")][..],
+            &[("content-length", "1"), (HASH_CRC64ECMA, "-1")][..],
+            &[("content-length", "1"), (NEXT_APPEND_POSITION, "1.5")][..],
+        ] {
+            let err = HeadObjectOutput::from_response(&raw(200, headers, "")).unwrap_err();
+            assert!(matches!(err, Error::InvalidResponse { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn seal_output_needs_the_sealed_time() {
+        let out = SealAppendObjectOutput::from_response(&raw(
+            200,
+            &[
+                (SEALED_TIME, "Wed, 07 May 2025 23:00:00 GMT"),
+                (REQUEST_ID, "R"),
+                ("etag", "\"E\""),
+            ],
+            "",
+        ))
+        .unwrap();
+        assert_eq!(out.sealed_time, "Wed, 07 May 2025 23:00:00 GMT");
+        assert_eq!(out.etag.as_deref(), Some("\"E\""));
+        let err =
+            SealAppendObjectOutput::from_response(&raw(200, &[(REQUEST_ID, "R")], "")).unwrap_err();
+        assert!(matches!(err, Error::InvalidResponse { .. }), "{err}");
     }
 
     #[test]
