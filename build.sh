@@ -86,6 +86,8 @@ build_node() {
 
 case "$COMMAND" in
   node) build_node ;;
+  ohos) exec bash "$ROOT/scripts/ohos/build.sh" "${CARGO_PROFILE_ARGS[@]}" ;;
+  ohos-check) exec bash "$ROOT/scripts/ohos/check.sh" ;;
   -h|--help|help) usage 0 ;;
   *) echo "build.sh: unknown subcommand: $COMMAND" >&2; usage 2 ;;
 esac
