@@ -123,9 +123,11 @@ for t in "${targets[@]}"; do
 done
 
 if [ "${OHOS_SKIP_ELF_CHECK:-0}" != 1 ]; then
+    failed=()
     for t in "${targets[@]}"; do
         bash "$(dirname "${BASH_SOURCE[0]}")/check-elf.sh" "$t" \
             "$OHOS_ROOT/ohos-package/libs/$(ohos_abi "$t")/liboss_append.so" \
-            "$OHOS_TARGET_DIR/$t/$profile/liboss_append.so"
+            "$OHOS_TARGET_DIR/$t/$profile/liboss_append.so" || failed+=("$t")
     done
+    [ ${#failed[@]} -eq 0 ] || ohos_die "ELF check failed for: ${failed[*]}"
 fi
