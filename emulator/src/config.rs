@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::faults::Fault;
+
 /// How an emulator instance behaves. Secrets in here are never logged.
 #[derive(Clone)]
 pub struct EmulatorConfig {
@@ -23,6 +25,12 @@ pub struct EmulatorConfig {
     pub clock_skew_seconds: i64,
     /// Answer SecurityTokenExpired to every request that carries a security token.
     pub security_token_expired: bool,
+    /// Serve the unsigned fault admin endpoint (`/__faults`, `/__restart`) on the same port.
+    /// Off by default: a test server must not take orders from unauthenticated requests
+    /// unless asked to.
+    pub enable_fault_admin: bool,
+    /// Faults queued at start (see [`crate::faults`]).
+    pub faults: Vec<Fault>,
 }
 
 impl EmulatorConfig {
@@ -38,6 +46,8 @@ impl EmulatorConfig {
             data_dir: None,
             clock_skew_seconds: 0,
             security_token_expired: false,
+            enable_fault_admin: false,
+            faults: Vec::new(),
         }
     }
 
@@ -89,6 +99,8 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("data_dir", &self.data_dir)
             .field("clock_skew_seconds", &self.clock_skew_seconds)
             .field("security_token_expired", &self.security_token_expired)
+            .field("enable_fault_admin", &self.enable_fault_admin)
+            .field("faults", &self.faults)
             .finish()
     }
 }

@@ -322,6 +322,57 @@ pub fn object_not_appendable() -> OssError {
     )
 }
 
+/// AppendObject on a sealed object. The code is from the official SDK v2 tests; the HTTP
+/// status (400) follows the Python SDK v2 integration test, the SealAppendObject page lists no
+/// status for this case. Emulator-chosen EC.
+pub fn append_to_sealed_object() -> OssError {
+    OssError::new(
+        StatusCode::BAD_REQUEST,
+        "AppendSealedObjectNotAllowed",
+        "The object has been sealed and cannot be appended.",
+        "0026-00000018",
+    )
+}
+
+/// SealAppendObject on an object that is not appendable (SealAppendObject error table: 409).
+/// Emulator-chosen EC.
+pub fn seal_not_appendable() -> OssError {
+    OssError::new(
+        StatusCode::CONFLICT,
+        "AppendSealedObjectNotAllowed",
+        "The object is not appendable and cannot be sealed.",
+        "0026-00000019",
+    )
+}
+
+/// The answer of an injected `status` fault. Emulator-chosen EC `0000-00000<status>`.
+pub fn injected_fault(status: u16) -> OssError {
+    let (code, message, ec) = match status {
+        502 => (
+            "BadGateway",
+            "Bad gateway (injected fault).",
+            "0000-00000502",
+        ),
+        503 => (
+            "ServiceUnavailable",
+            "The service is unavailable, please try again (injected fault).",
+            "0000-00000503",
+        ),
+        504 => (
+            "GatewayTimeout",
+            "Gateway timeout (injected fault).",
+            "0000-00000504",
+        ),
+        _ => (
+            "InternalError",
+            "We encountered an internal error. Please try again. (injected fault)",
+            "0000-00000500",
+        ),
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    OssError::new(status, code, message, ec)
+}
+
 pub fn position_not_equal_to_length(current_length: u64) -> OssError {
     OssError::new(
         StatusCode::CONFLICT,

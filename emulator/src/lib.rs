@@ -4,8 +4,13 @@
 //! positions, Content-MD5 — and answers with OSS's status codes, error XML, `x-oss-ec` codes
 //! and CRC-64 headers. It is never a stub that agrees with whatever the client sends.
 //!
-//! Supported operations: AppendObject, PutObject, GetObject (with Range), HeadObject,
-//! DeleteObject. Everything else answers 501 NotImplemented. Presigned URLs answer AccessDenied.
+//! Supported operations: AppendObject, SealAppendObject, PutObject, GetObject (with Range),
+//! HeadObject, DeleteObject. Everything else answers 501 NotImplemented. Presigned URLs answer
+//! AccessDenied.
+//!
+//! For reliability tests it misbehaves on request: [`faults`] describes scripted faults (lost
+//! answers, resets, 5xx, delays, slow reads, corruption, restarts), queued with
+//! [`RunningEmulator::inject`], the CLI or the optional admin endpoint.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -15,16 +20,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod errors;
+pub mod faults;
 pub mod ops;
 pub mod routing;
 pub mod server;
 pub mod store;
 
 pub use config::EmulatorConfig;
+pub use faults::{Fault, FaultAction, FaultOp, FiredFault};
 pub use server::RequestRecord;
 pub use store::StoredObject;
 
@@ -65,7 +73,7 @@ impl RunningEmulator {
 
     /// The committed state of an object (a copy), or `None`.
     pub fn object(&self, bucket: &str, key: &str) -> Option<StoredObject> {
-        self.shared.store.snapshot(bucket, key)
+        self.shared.store().snapshot(bucket, key)
     }
 
     /// Every request received so far, in order.
@@ -84,6 +92,47 @@ impl RunningEmulator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// Queues a scripted fault (see [`faults`]).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.inject(fault);
+    }
+
+    /// Faults still waiting to fire.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pending()
+    }
+
+    /// Every fault that fired so far, in order.
+    pub fn fired_faults(&self) -> Vec<FiredFault> {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fired()
+    }
+
+    /// Empties the fault queue.
+    pub fn clear_faults(&self) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Restarts the server as a crash would (see [`FaultAction::Restart`]): drops every
+    /// connection, waits for in-flight requests, reloads the data directory, keeps the port
+    /// closed for `down`, and returns once it listens again on the same address.
+    pub async fn restart(&self, down: std::time::Duration) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.shared.request_restart(down, Some(tx));
+        let _ = rx.await;
     }
 
     /// Stops accepting, lets in-flight requests finish (up to a few seconds), then returns.

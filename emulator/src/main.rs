@@ -1,7 +1,7 @@
 //! `oss-emulator`: runs the strict local OSS-compatible server until SIGINT or SIGTERM.
 
 use clap::Parser;
-use oss_emulator::EmulatorConfig;
+use oss_emulator::{EmulatorConfig, Fault};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +43,22 @@ struct Args {
     /// Region id the V4 signing scope must name (no "oss-" prefix).
     #[arg(long, value_name = "REGION", default_value = "cn-hangzhou")]
     region: String,
+
+    /// Serve the unsigned fault admin endpoint on the same port: POST/GET/DELETE /__faults
+    /// (one fault spec per line) and POST /__restart. Off by default.
+    #[arg(long)]
+    enable_fault_admin: bool,
+
+    /// Queue a scripted fault at start (repeatable), e.g.
+    /// "action=drop-after-commit,count=2,key=logs/a.log" or "action=status,status=503".
+    /// Actions: drop-after-commit, drop-before-commit, reset-mid-body, status, delay-response,
+    /// slow-read, corrupt, restart.
+    #[arg(long = "fault", value_name = "SPEC", value_parser = parse_fault)]
+    faults: Vec<Fault>,
+}
+
+fn parse_fault(spec: &str) -> Result<Fault, String> {
+    Fault::parse(spec)
 }
 
 fn main() -> ExitCode {
@@ -53,6 +69,8 @@ fn main() -> ExitCode {
     config.security_token = args.security_token;
     config.region = args.region;
     config.data_dir = args.data_dir;
+    config.enable_fault_admin = args.enable_fault_admin;
+    config.faults = args.faults;
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

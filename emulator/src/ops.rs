@@ -2,10 +2,14 @@
 //!
 //! Each handler gets the already authenticated request. Handlers that accept a body take it out
 //! of `body`; if one is left there, the server drains it before answering (see `server`).
+//!
+//! Scripted faults (see [`crate::faults`]) are looked up here, once a request is authenticated
+//! and its operation known, and carried out around or inside the operation.
 
 use crate::auth::{self, AuthRequest};
 use crate::clock;
 use crate::errors::{self, OssError};
+use crate::faults::{FaultAction, FaultOp};
 use crate::routing::{self, Operation, Route};
 use crate::server::Shared;
 use crate::store::{ObjectMeta, ReadSource, SlotGuard, Upload, UploadKind};
@@ -47,12 +51,39 @@ pub fn full_body(data: impl Into<Bytes>) -> Body {
         .boxed_unsync()
 }
 
-/// Routes, authenticates and runs one request.
+/// What a scripted fault does to one request, for the server to carry out.
+#[derive(Debug, Default)]
+pub struct FaultState {
+    /// The fault hitting this request, if any.
+    pub action: Option<FaultAction>,
+    /// The handler carried the fault out itself (phases inside the operation).
+    pub applied: bool,
+    /// Instead of answering, close the connection (`Some(false)`) or reset it (`Some(true)`).
+    pub disconnect: Option<bool>,
+    /// Restart the server afterwards, the port closed for this long.
+    pub restart: Option<Duration>,
+}
+
+impl FaultState {
+    fn disconnect(&mut self, reset: bool) -> Result<Response<Body>, OssError> {
+        self.applied = true;
+        self.disconnect = Some(reset);
+        Ok(Response::new(empty_body()))
+    }
+
+    fn restart(&mut self, down_ms: u64, reset: bool) -> Result<Response<Body>, OssError> {
+        self.restart = Some(Duration::from_millis(down_ms));
+        self.disconnect(reset)
+    }
+}
+
+/// Routes, authenticates and runs one request, carrying out the scripted fault that hits it.
 pub async fn dispatch(
     shared: &Shared,
     parts: &Parts,
     body: &mut Option<Incoming>,
     now: SystemTime,
+    fault: &mut FaultState,
 ) -> Result<Response<Body>, OssError> {
     let host = header_str(&parts.headers, "host").unwrap_or("");
     let route = routing::resolve(
@@ -62,7 +93,7 @@ pub async fn dispatch(
         &shared.config.buckets,
     )?;
     if let Some(bucket) = &route.bucket {
-        if !shared.store.has_bucket(bucket) {
+        if !shared.store().has_bucket(bucket) {
             return Err(errors::no_such_bucket(bucket));
         }
     }
@@ -78,13 +109,73 @@ pub async fn dispatch(
             now_unix: clock::unix_seconds(now),
         },
     )?;
-    match routing::operation(&parts.method, &route) {
-        Operation::AppendObject => append_object(shared, &route, parts, body, now).await,
+    let operation = routing::operation(&parts.method, &route);
+    let fault_op = match &operation {
+        Operation::AppendObject => Some(FaultOp::Append),
+        Operation::SealAppendObject => Some(FaultOp::Seal),
+        Operation::PutObject => Some(FaultOp::Put),
+        Operation::GetObject => Some(FaultOp::Get),
+        Operation::HeadObject => Some(FaultOp::Head),
+        Operation::DeleteObject => Some(FaultOp::Delete),
+        Operation::Unsupported(_) => None,
+    };
+    if let (Some(op), Some(key)) = (fault_op, route.key.as_deref()) {
+        fault.action = shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(op, key);
+    }
+    // Outside AppendObject, which handles each phase itself, "before" faults act before the
+    // operation runs.
+    if operation != Operation::AppendObject {
+        match fault.action.clone() {
+            Some(FaultAction::Status {
+                status,
+                after_commit: false,
+            }) => {
+                fault.applied = true;
+                return Err(errors::injected_fault(status));
+            }
+            Some(FaultAction::DropBeforeCommit) => return fault.disconnect(false),
+            Some(FaultAction::ResetMidBody { .. }) => return fault.disconnect(true),
+            Some(FaultAction::Restart {
+                after_commit: false,
+                down_ms,
+            }) => return fault.restart(down_ms, true),
+            _ => {}
+        }
+    }
+    let result = match operation {
+        Operation::AppendObject => append_object(shared, &route, parts, body, now, fault).await,
+        Operation::SealAppendObject => seal_append_object(shared, &route, now).await,
         Operation::PutObject => put_object(shared, &route, parts, body, now).await,
         Operation::GetObject => get_object(shared, &route, parts, false),
         Operation::HeadObject => get_object(shared, &route, parts, true),
         Operation::DeleteObject => delete_object(shared, &route).await,
         Operation::Unsupported(what) => Err(errors::not_implemented(&what)),
+    };
+    if fault.applied {
+        return result;
+    }
+    // Whatever the outcome (an append refused with 409 included), a faulted request never
+    // gets its normal answer.
+    match fault.action.clone() {
+        None | Some(FaultAction::SlowRead { .. }) | Some(FaultAction::CorruptBody) => result,
+        Some(FaultAction::DropAfterCommit) | Some(FaultAction::DropBeforeCommit) => {
+            fault.disconnect(false)
+        }
+        Some(FaultAction::ResetMidBody { .. }) => fault.disconnect(true),
+        Some(FaultAction::Status { status, .. }) => {
+            fault.applied = true;
+            Err(errors::injected_fault(status))
+        }
+        Some(FaultAction::DelayResponse { ms }) => {
+            fault.applied = true;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            result
+        }
+        Some(FaultAction::Restart { down_ms, .. }) => fault.restart(down_ms, false),
     }
 }
 
@@ -105,6 +196,7 @@ async fn append_object(
     parts: &Parts,
     body: &mut Option<Incoming>,
     now: SystemTime,
+    fault: &mut FaultState,
 ) -> Result<Response<Body>, OssError> {
     let (bucket, key) = bucket_and_key(route);
     if route.has_param("versionId") {
@@ -121,13 +213,14 @@ async fn append_object(
     let creation = CreationHeaders::parse(&parts.headers)?;
 
     let slot = shared
-        .store
+        .store()
         .slot(bucket, key)
         .ok_or_else(|| errors::no_such_bucket(bucket))?;
     let guard = slot.lock().await;
     let current = guard.meta();
     let current_length = match &current {
         Some(m) if !m.appendable => return Err(errors::object_not_appendable()),
+        Some(m) if m.sealed_time.is_some() => return Err(errors::append_to_sealed_object()),
         Some(m) => m.length,
         None => 0,
     };
@@ -139,6 +232,27 @@ async fn append_object(
             return Err(errors::inline_data_too_large());
         }
     }
+
+    // Faults that strike before anything is stored.
+    match fault.action.clone() {
+        Some(FaultAction::ResetMidBody { after_bytes }) => {
+            let limit = after_bytes.unwrap_or(declared_length.unwrap_or(0) / 2);
+            discard_body(body.take(), limit).await;
+            return fault.disconnect(true);
+        }
+        Some(FaultAction::Restart {
+            after_commit: false,
+            down_ms,
+        }) => return fault.restart(down_ms, true),
+        _ => {}
+    }
+    let tweaks = Tweaks {
+        bytes_per_sec: match fault.action {
+            Some(FaultAction::SlowRead { bytes_per_sec }) => Some(bytes_per_sec),
+            _ => None,
+        },
+        corrupt: fault.action == Some(FaultAction::CorruptBody),
+    };
 
     let upload = guard
         .begin(UploadKind::Append)
@@ -153,6 +267,7 @@ async fn append_object(
         declared_length,
         MAX_OBJECT_SIZE.saturating_sub(current_length),
         errors::inline_data_too_large,
+        tweaks,
         |chunk| {
             crc.update(chunk);
             if let Some(md5) = &mut md5 {
@@ -165,6 +280,22 @@ async fn append_object(
         Some(md5) => check_md5(upload, expected_md5, md5).await?,
         None => upload,
     };
+    // Faults that throw the whole, received body away.
+    match fault.action.clone() {
+        Some(FaultAction::DropBeforeCommit) => {
+            upload.abort().await;
+            return fault.disconnect(false);
+        }
+        Some(FaultAction::Status {
+            status,
+            after_commit: false,
+        }) => {
+            upload.abort().await;
+            fault.applied = true;
+            return Err(errors::injected_fault(status));
+        }
+        _ => {}
+    }
 
     let meta = match current {
         // Appending nothing to an existing object leaves it exactly as it was.
@@ -220,7 +351,7 @@ async fn put_object(
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
 
     let slot = shared
-        .store
+        .store()
         .slot(bucket, key)
         .ok_or_else(|| errors::no_such_bucket(bucket))?;
     let guard = slot.lock().await;
@@ -239,6 +370,7 @@ async fn put_object(
         declared_length,
         MAX_OBJECT_SIZE,
         errors::entity_too_large,
+        Tweaks::default(),
         |chunk| {
             crc.update(chunk);
             md5.update(chunk);
@@ -276,7 +408,7 @@ fn get_object(
 ) -> Result<Response<Body>, OssError> {
     let (bucket, key) = bucket_and_key(route);
     let slot = shared
-        .store
+        .store()
         .existing_slot(bucket, key)
         .ok_or_else(|| errors::no_such_key(key))?;
     let meta = slot.meta().ok_or_else(|| errors::no_such_key(key))?;
@@ -328,6 +460,9 @@ fn get_object(
     }
     if meta.appendable {
         response = response.header("x-oss-next-append-position", meta.length.to_string());
+    }
+    if let Some(sealed) = meta.sealed_time {
+        response = response.header("x-oss-sealed-time", unix_http_date(sealed));
     }
     // Stored representation headers, each overridable by its response-* query parameter.
     let overrides = [
@@ -405,12 +540,72 @@ fn get_object(
 }
 
 // ---------------------------------------------------------------------------------------------
+// SealAppendObject
+
+/// `POST /<key>?seal&position=N`: the object keeps its data and type (`Appendable`) but takes no
+/// more appends. Sealing again at the same position succeeds and keeps the first sealed time.
+async fn seal_append_object(
+    shared: &Shared,
+    route: &Route,
+    now: SystemTime,
+) -> Result<Response<Body>, OssError> {
+    let (bucket, key) = bucket_and_key(route);
+    let position = match route.param("position") {
+        None | Some(None) | Some(Some("")) => return Err(errors::position_missing()),
+        Some(Some(v)) => parse_decimal_u64(v).ok_or_else(|| errors::position_invalid(v))?,
+    };
+    let slot = shared
+        .store()
+        .existing_slot(bucket, key)
+        .ok_or_else(|| errors::no_such_key(key))?;
+    let guard = slot.lock().await;
+    let mut meta = guard.meta().ok_or_else(|| errors::no_such_key(key))?;
+    if !meta.appendable {
+        return Err(errors::seal_not_appendable());
+    }
+    if position != meta.length {
+        return Err(errors::position_not_equal_to_length(meta.length));
+    }
+    if meta.sealed_time.is_none() {
+        meta.sealed_time = Some(clock::unix_seconds(now));
+        guard
+            .update_meta(meta.clone())
+            .await
+            .map_err(storage_error)?;
+    }
+    drop(guard);
+    let sealed = meta.sealed_time.unwrap_or_default();
+    let mut response = Response::builder()
+        .status(StatusCode::OK)
+        .header("content-length", "0")
+        .header("etag", quoted_etag(&meta.etag))
+        .header("last-modified", unix_http_date(meta.last_modified))
+        .header("x-oss-object-type", "Appendable")
+        .header(
+            "x-oss-storage-class",
+            meta.headers
+                .get("x-oss-storage-class")
+                .map(String::as_str)
+                .unwrap_or("Standard"),
+        )
+        .header("x-oss-sealed-time", unix_http_date(sealed));
+    if let Ok(v) = HeaderValue::from_str(&meta.content_type) {
+        response = response.header("content-type", v);
+    }
+    Ok(response.body(empty_body()).expect("valid response"))
+}
+
+fn unix_http_date(seconds: i64) -> String {
+    clock::http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds.max(0) as u64))
+}
+
+// ---------------------------------------------------------------------------------------------
 // DeleteObject
 
 async fn delete_object(shared: &Shared, route: &Route) -> Result<Response<Body>, OssError> {
     let (bucket, key) = bucket_and_key(route);
     let slot = shared
-        .store
+        .store()
         .slot(bucket, key)
         .ok_or_else(|| errors::no_such_bucket(bucket))?;
     let guard = slot.lock().await;
@@ -458,12 +653,22 @@ fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, OssError> {
 /// Streams the request body into `upload`, feeding every chunk to `observe` (CRC, MD5).
 /// On any failure the upload is rolled back and nothing is committed: a client that
 /// disconnects, stalls, or sends fewer bytes than Content-Length changes nothing.
+/// Fault-driven changes to how a body is received.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tweaks {
+    /// Read at most this fast.
+    bytes_per_sec: Option<u64>,
+    /// Flip the first byte before storing it.
+    corrupt: bool,
+}
+
 async fn receive_body(
     body: Option<Incoming>,
     mut upload: Upload,
     declared: Option<u64>,
     limit: u64,
     too_large: fn() -> OssError,
+    tweaks: Tweaks,
     mut observe: impl FnMut(&[u8]),
 ) -> Result<Upload, OssError> {
     let Some(mut body) = body else {
@@ -479,17 +684,26 @@ async fn receive_body(
                 return Err(errors::incomplete_body());
             }
         };
-        let Ok(chunk) = frame.into_data() else {
+        let Ok(mut chunk) = frame.into_data() else {
             continue;
         };
         if upload.written() + chunk.len() as u64 > limit {
             upload.abort().await;
             return Err(too_large());
         }
+        if tweaks.corrupt && upload.written() == 0 && !chunk.is_empty() {
+            let mut bytes = chunk.to_vec();
+            bytes[0] ^= 0xFF;
+            chunk = Bytes::from(bytes);
+        }
         observe(&chunk);
         if let Err(e) = upload.write(&chunk).await {
             upload.abort().await;
             return Err(storage_error(e));
+        }
+        if let Some(rate) = tweaks.bytes_per_sec {
+            let pause = Duration::from_secs_f64(chunk.len() as f64 / rate as f64);
+            tokio::time::sleep(pause).await;
         }
     }
     if declared.is_some_and(|n| n != upload.written()) {
@@ -497,6 +711,24 @@ async fn receive_body(
         return Err(errors::incomplete_body());
     }
     Ok(upload)
+}
+
+/// Reads and discards up to `limit` bytes of a body (a fault's "part of the body").
+async fn discard_body(body: Option<Incoming>, limit: u64) {
+    let Some(mut body) = body else {
+        return;
+    };
+    let mut read = 0u64;
+    while read < limit {
+        match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    read += data.len() as u64;
+                }
+            }
+            _ => return,
+        }
+    }
 }
 
 async fn check_md5(
@@ -729,6 +961,7 @@ impl CreationHeaders {
             last_modified: clock::unix_seconds(now),
             metadata: self.metadata,
             headers: self.headers,
+            sealed_time: None,
         }
     }
 }

@@ -42,6 +42,8 @@ impl Route {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     AppendObject,
+    /// `POST /<key>?seal&position=N`.
+    SealAppendObject,
     PutObject,
     GetObject,
     HeadObject,
@@ -151,6 +153,16 @@ pub fn operation(method: &Method, route: &Route) -> Operation {
     // versionId on an append is a documented AppendObject error, answered by the handler.
     if *method == Method::POST && route.has_param("append") {
         return Operation::AppendObject;
+    }
+    if *method == Method::POST && route.has_param("seal") {
+        // Any other API parameter next to `seal` still makes it something unsupported.
+        let others = route
+            .query
+            .iter()
+            .any(|(k, _)| k != "seal" && OTHER_APIS.contains(&k.as_str()));
+        if !others && !route.has_param("versionId") {
+            return Operation::SealAppendObject;
+        }
     }
     if let Some(param) = foreign {
         return Operation::Unsupported(format!("{method} with ?{param}"));
@@ -403,6 +415,18 @@ mod tests {
         ));
         assert!(matches!(
             operation(&Method::POST, &r("")),
+            Operation::Unsupported(_)
+        ));
+        assert_eq!(
+            operation(&Method::POST, &r("seal&position=3")),
+            Operation::SealAppendObject
+        );
+        assert!(matches!(
+            operation(&Method::PUT, &r("seal&position=3")),
+            Operation::Unsupported(_)
+        ));
+        assert!(matches!(
+            operation(&Method::POST, &r("seal&acl")),
             Operation::Unsupported(_)
         ));
         assert!(matches!(

@@ -1,10 +1,13 @@
 //! The HTTP side: accept loop, per-connection HTTP/1.1 with keep-alive, common response
-//! headers, error rendering, the request log, and graceful shutdown.
+//! headers, error rendering, the request log, graceful shutdown, and the machinery of scripted
+//! faults (dropping or resetting a connection instead of answering, restarting the server on
+//! the same port, the optional `/__faults` admin endpoint).
 
 use crate::clock;
 use crate::config::EmulatorConfig;
 use crate::errors::OssError;
-use crate::ops::{self, Body};
+use crate::faults::{Fault, FaultQueue};
+use crate::ops::{self, Body, FaultState};
 use crate::store::Store;
 use base64::Engine as _;
 use http_body_util::BodyExt;
@@ -17,10 +20,14 @@ use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinSet;
 
 /// One request as the emulator saw and answered it.
@@ -37,13 +44,78 @@ pub struct RequestRecord {
     /// The OSS EC, for error answers.
     pub ec: Option<String>,
     pub request_id: String,
+    /// The scripted fault that hit the request (its spec action name), if any. `status` is 0
+    /// when the fault dropped or reset the connection instead of answering.
+    pub fault: Option<String>,
 }
 
 /// State shared by all connections.
 pub struct Shared {
     pub config: EmulatorConfig,
-    pub store: Store,
+    store: RwLock<Arc<Store>>,
     pub log: Mutex<Vec<RequestRecord>>,
+    pub(crate) faults: Mutex<FaultQueue>,
+    /// Bumped by a restart: every connection closes.
+    kill_all: watch::Sender<u64>,
+    /// Requests being handled (a restart waits for them).
+    inflight: watch::Sender<usize>,
+    restarts: mpsc::UnboundedSender<RestartRequest>,
+}
+
+impl Shared {
+    /// The store (replaced by a restart in data-dir mode).
+    pub fn store(&self) -> Arc<Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Queues a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(fault);
+    }
+
+    /// A function that asks for a restart, usable from another task.
+    pub(crate) fn restart_handle(&self) -> impl Fn(Duration) + Send + 'static {
+        let restarts = self.restarts.clone();
+        move |down| {
+            let _ = restarts.send(RestartRequest { down, done: None });
+        }
+    }
+
+    /// Asks the accept loop to restart the server; `done` hears when it listens again.
+    pub(crate) fn request_restart(&self, down: Duration, done: Option<oneshot::Sender<()>>) {
+        let _ = self.restarts.send(RestartRequest { down, done });
+    }
+}
+
+pub(crate) struct RestartRequest {
+    down: Duration,
+    done: Option<oneshot::Sender<()>>,
+}
+
+/// Counts a request as in flight while it lives.
+struct InflightGuard<'a>(&'a watch::Sender<usize>);
+
+impl<'a> InflightGuard<'a> {
+    fn enter(counter: &'a watch::Sender<usize>) -> Self {
+        counter.send_modify(|n| *n += 1);
+        InflightGuard(counter)
+    }
+}
+
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
+}
+
+/// What a handler wants done with its connection.
+enum Reply {
+    Respond(Response<Body>),
+    /// Close (`false`) or reset (`true`) the connection without answering.
+    Disconnect(bool),
 }
 
 /// A body left unread by a handler (an early error) is drained up to this much so the client,
@@ -66,34 +138,48 @@ pub(crate) async fn spawn(
     config
         .validate()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-    let store = {
-        let buckets = config.buckets.clone();
-        let dir = config.data_dir.clone();
-        tokio::task::spawn_blocking(move || Store::open(&buckets, dir.as_deref()))
-            .await
-            .map_err(std::io::Error::other)??
-    };
+    let store = open_store(&config).await?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    let mut queue = FaultQueue::default();
+    for fault in &config.faults {
+        queue.push(fault.clone());
+    }
+    let (restarts, restart_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         config,
-        store,
+        store: RwLock::new(Arc::new(store)),
         log: Mutex::new(Vec::new()),
+        faults: Mutex::new(queue),
+        kill_all: watch::channel(0).0,
+        inflight: watch::channel(0).0,
+        restarts,
     });
     let (tx, rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, shared.clone(), rx));
+    let task = tokio::spawn(accept_loop(listener, addr, shared.clone(), rx, restart_rx));
     Ok((addr, shared, tx, task))
+}
+
+async fn open_store(config: &EmulatorConfig) -> std::io::Result<Store> {
+    let buckets = config.buckets.clone();
+    let dir = config.data_dir.clone();
+    tokio::task::spawn_blocking(move || Store::open(&buckets, dir.as_deref()))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 async fn accept_loop(
     listener: TcpListener,
+    addr: SocketAddr,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
+    mut restarts: mpsc::UnboundedReceiver<RestartRequest>,
 ) {
     let mut connections = JoinSet::new();
-    loop {
+    let mut listener = Some(listener);
+    while let Some(bound) = listener.as_ref() {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = bound.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     let _ = stream.set_nodelay(true);
                     connections.spawn(serve_connection(stream, shared.clone(), shutdown.clone()));
@@ -104,6 +190,33 @@ async fn accept_loop(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
+            Some(request) = restarts.recv() => {
+                // Close the port, drop every connection, let in-flight handlers finish (they
+                // roll back what they did not commit), reload the store, reopen the port.
+                drop(listener.take());
+                shared.kill_all.send_modify(|epoch| *epoch += 1);
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+                    while connections.join_next().await.is_some() {}
+                })
+                .await;
+                connections.abort_all();
+                let mut inflight = shared.inflight.subscribe();
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, inflight.wait_for(|n| *n == 0)).await;
+                if shared.config.data_dir.is_some() {
+                    match open_store(&shared.config).await {
+                        Ok(store) => {
+                            *shared.store.write().unwrap_or_else(|e| e.into_inner()) =
+                                Arc::new(store);
+                        }
+                        Err(e) => eprintln!("oss-emulator: reloading the store failed: {e}"),
+                    }
+                }
+                tokio::time::sleep(request.down).await;
+                listener = rebind(addr).await;
+                if let Some(done) = request.done {
+                    let _ = done.send(());
+                }
+            }
             // A send or the sender being dropped both mean: stop.
             _ = shutdown.changed() => break,
             // Reap finished connections so the set does not grow without bound.
@@ -121,36 +234,60 @@ async fn accept_loop(
 }
 
 async fn serve_connection(
-    stream: tokio::net::TcpStream,
+    stream: TcpStream,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let control = Arc::new(ConnControl::default());
+    let mut killed = shared.kill_all.subscribe();
     // Each request runs in its own task: if the client goes away, hyper drops the service
     // future, but the handler keeps running, sees the body error, and rolls its upload back
     // properly instead of being cancelled half-way.
     let skew = shared.config.clock_skew_seconds;
-    let service = service_fn(move |req| {
-        let shared = shared.clone();
-        async move {
-            match tokio::spawn(handle(shared, req)).await {
-                Ok(response) => response,
-                Err(e) => {
-                    eprintln!("oss-emulator: request handler failed: {e}");
-                    let err = crate::errors::internal_error("handler failed");
-                    let request_id = new_request_id();
-                    let mut response = error_response(&err, &request_id, "", false);
-                    add_common_headers(&mut response, &request_id, clock::server_now(skew), true);
-                    Ok(response)
+    let service = {
+        let control = control.clone();
+        service_fn(move |req| {
+            let shared = shared.clone();
+            let control = control.clone();
+            async move {
+                match tokio::spawn(handle(shared, req)).await {
+                    Ok(Reply::Respond(response)) => Ok(response),
+                    Ok(Reply::Disconnect(reset)) => {
+                        // Never answer: the connection task drops the connection.
+                        control.kill(reset);
+                        std::future::pending::<Result<Response<Body>, Infallible>>().await
+                    }
+                    Err(e) => {
+                        eprintln!("oss-emulator: request handler failed: {e}");
+                        let err = crate::errors::internal_error("handler failed");
+                        let request_id = new_request_id();
+                        let mut response = error_response(&err, &request_id, "", false);
+                        add_common_headers(
+                            &mut response,
+                            &request_id,
+                            clock::server_now(skew),
+                            true,
+                        );
+                        Ok(response)
+                    }
                 }
             }
-        }
-    });
+        })
+    };
+    let io = FaultIo {
+        stream,
+        control: control.clone(),
+    };
     let conn = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
+        // A fault: drop the connection (FaultIo resets it if asked).
+        _ = control.killed.notified() => {}
+        // A restart: every connection goes.
+        _ = killed.changed() => {}
         _ = shutdown.changed() => {
             // Finish the request in flight, then close.
             conn.as_mut().graceful_shutdown();
@@ -159,13 +296,108 @@ async fn serve_connection(
     }
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+/// Lets a handler end its connection without answering.
+#[derive(Default)]
+struct ConnControl {
+    killed: Notify,
+    reset: AtomicBool,
+}
+
+impl ConnControl {
+    fn kill(&self, reset: bool) {
+        self.reset.store(reset, Ordering::SeqCst);
+        self.killed.notify_one();
+    }
+}
+
+/// The connection's socket. When a fault asked for a reset, dropping it sends a TCP RST
+/// (SO_LINGER 0) instead of a FIN.
+struct FaultIo {
+    stream: TcpStream,
+    control: Arc<ConnControl>,
+}
+
+impl Drop for FaultIo {
+    fn drop(&mut self) {
+        if self.control.reset.load(Ordering::SeqCst) {
+            let _ = self.stream.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for FaultIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for FaultIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
+    let _inflight = InflightGuard::enter(&shared.inflight);
+    if shared.config.enable_fault_admin && crate::admin::is_admin_path(req.uri().path()) {
+        return Reply::Respond(crate::admin::handle(&shared, req).await);
+    }
     let request_id = new_request_id();
     let now = clock::server_now(shared.config.clock_skew_seconds);
     let (parts, incoming) = req.into_parts();
     let mut body = Some(incoming);
+    let mut fault = FaultState::default();
 
-    let result = ops::dispatch(&shared, &parts, &mut body, now).await;
+    let result = ops::dispatch(&shared, &parts, &mut body, now, &mut fault).await;
+
+    if let Some(down) = fault.restart {
+        shared.request_restart(down, None);
+    }
+    let fault_name = fault.action.as_ref().map(|a| a.name().to_string());
+    if let Some(reset) = fault.disconnect {
+        log_request(
+            &shared,
+            RequestRecord {
+                method: parts.method.to_string(),
+                path: parts.uri.path().to_string(),
+                query: parts.uri.query().unwrap_or("").to_string(),
+                status: 0,
+                error_code: None,
+                ec: None,
+                request_id,
+                fault: fault_name,
+            },
+        );
+        return Reply::Disconnect(reset);
+    }
 
     let mut close = false;
     if let Some(unread) = body.take() {
@@ -191,13 +423,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         error_code: error.as_ref().map(|e| e.code.to_string()),
         ec: error.as_ref().map(|e| e.ec.to_string()),
         request_id,
+        fault: fault_name,
     };
+    log_request(&shared, record);
+    Reply::Respond(response)
+}
+
+fn log_request(shared: &Shared, record: RequestRecord) {
     shared
         .log
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(record);
-    Ok(response)
 }
 
 /// Headers every OSS response carries.
@@ -248,6 +485,19 @@ fn error_response(err: &OssError, request_id: &str, host: &str, head: bool) -> R
         ops::full_body(xml)
     };
     builder.body(body).expect("valid error response")
+}
+
+/// Listens on the same address again after a restart (retrying briefly: the old socket may
+/// take a moment to go).
+async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
+    for _ in 0..50 {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => return Some(listener),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    eprintln!("oss-emulator: cannot listen on {addr} again after a restart");
+    None
 }
 
 /// Reads and discards an unread request body. Returns whether the connection can be kept

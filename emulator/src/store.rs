@@ -43,6 +43,8 @@ pub struct ObjectMeta {
     pub metadata: BTreeMap<String, String>,
     /// Other creation headers, lower-case names (cache-control, x-oss-storage-class, …).
     pub headers: BTreeMap<String, String>,
+    /// Unix seconds of the first SealAppendObject; `None` while the object is not sealed.
+    pub sealed_time: Option<i64>,
 }
 
 /// A snapshot of an object, for tests and helpers (`RunningEmulator::object`).
@@ -56,6 +58,8 @@ pub struct StoredObject {
     pub crc64: u64,
     /// Upper-case hex, without quotes.
     pub etag: String,
+    /// Unix seconds of the first SealAppendObject, if sealed.
+    pub sealed_time: Option<i64>,
 }
 
 enum Data {
@@ -175,6 +179,7 @@ impl Store {
             headers: meta.headers,
             crc64: meta.crc64,
             etag: meta.etag,
+            sealed_time: meta.sealed_time,
         })
     }
 }
@@ -390,6 +395,29 @@ impl SlotGuard {
         }
     }
 
+    /// Replaces the committed metadata of an existing object, data unchanged (sealing). Durable
+    /// before it returns in disk mode.
+    pub async fn update_meta(&self, meta: ObjectMeta) -> io::Result<()> {
+        let data_path = {
+            let state = self.slot.state.read().unwrap_or_else(|e| e.into_inner());
+            match state.as_ref() {
+                None => return Err(io::Error::new(io::ErrorKind::NotFound, "no object")),
+                Some(c) => match &c.data {
+                    Data::Disk(path) => Some(path.clone()),
+                    Data::Memory(_) => None,
+                },
+            }
+        };
+        if let (Some(path), Some(base)) = (data_path, &self.slot.base) {
+            write_sidecar(base, &meta, &path).await?;
+        }
+        let mut state = self.slot.state.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = state.as_mut() {
+            c.meta = meta;
+        }
+        Ok(())
+    }
+
     /// Deletes the object (no-op when absent).
     pub async fn delete(&self) -> io::Result<()> {
         if let Some(base) = &self.slot.base {
@@ -538,6 +566,9 @@ fn encode_sidecar(meta: &ObjectMeta, data_file: &str) -> String {
     line("content-type", &escape(&meta.content_type));
     line("last-modified", &meta.last_modified.to_string());
     line("data-file", &escape(data_file));
+    if let Some(sealed) = meta.sealed_time {
+        line("sealed-time", &sealed.to_string());
+    }
     for (k, v) in &meta.metadata {
         line("meta", &format!("{} {}", escape(k), escape(v)));
     }
@@ -597,6 +628,10 @@ fn decode_sidecar(text: &str) -> Option<(ObjectMeta, String)> {
         last_modified: fields.get("last-modified")?.parse().ok()?,
         metadata,
         headers,
+        sealed_time: match fields.get("sealed-time") {
+            Some(v) => Some(v.parse().ok()?),
+            None => None,
+        },
     };
     Some((meta, fields.remove("data-file")?))
 }
@@ -725,14 +760,21 @@ mod tests {
             last_modified: 1_700_000_000,
             metadata: BTreeMap::from([("author".to_string(), "a b%c\n".to_string())]),
             headers: BTreeMap::from([("cache-control".to_string(), "no-cache".to_string())]),
+            sealed_time: None,
         }
     }
 
     #[test]
     fn sidecar_round_trip() {
-        let m = meta("dir/ключ with space%", 5);
+        let mut m = meta("dir/ключ with space%", 5);
         let text = encode_sidecar(&m, "x.0.data");
-        assert_eq!(decode_sidecar(&text), Some((m, "x.0.data".to_string())));
+        assert_eq!(
+            decode_sidecar(&text),
+            Some((m.clone(), "x.0.data".to_string()))
+        );
+        m.sealed_time = Some(1_746_658_800);
+        let sealed = encode_sidecar(&m, "x.0.data");
+        assert_eq!(decode_sidecar(&sealed), Some((m, "x.0.data".to_string())));
         // Truncated sidecars are refused.
         assert_eq!(decode_sidecar(&text[..text.len() - 4]), None);
         assert_eq!(decode_sidecar("garbage"), None);

@@ -1,0 +1,143 @@
+//! The fault admin endpoint: `/__faults` and `/__restart` on the emulator's own port, without
+//! a signature. Served only when `EmulatorConfig::enable_fault_admin` is set (CLI
+//! `--enable-fault-admin`); otherwise these paths are ordinary OSS requests (and fail as such).
+//!
+//! * `POST /__faults`: one fault spec per line (see [`crate::faults`]); answers `queued N`.
+//! * `GET /__faults`: `pending <spec>` lines, then `fired <action> <op> <key>` lines.
+//! * `DELETE /__faults`: empties the queue.
+//! * `POST /__restart`: restarts the server shortly after answering; optional body
+//!   `down-ms=N` (port closed that long, default 200).
+//!
+//! Answers are `text/plain`; a bad spec answers 400 with the reason and queues nothing.
+
+use crate::faults::Fault;
+use crate::ops::{empty_body, full_body, Body};
+use crate::server::Shared;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use std::time::Duration;
+
+/// Largest admin request body.
+const MAX_ADMIN_BODY: usize = 64 * 1024;
+
+/// Whether a path belongs to the admin endpoint.
+pub fn is_admin_path(path: &str) -> bool {
+    path == "/__faults" || path == "/__restart"
+}
+
+/// Serves one admin request.
+pub async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let text = match read_text(body).await {
+        Ok(text) => text,
+        Err(message) => return answer(StatusCode::BAD_REQUEST, message),
+    };
+    match (parts.uri.path(), &parts.method) {
+        ("/__faults", &Method::POST) => {
+            let mut faults = Vec::new();
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                match Fault::parse(line) {
+                    Ok(fault) => faults.push(fault),
+                    Err(e) => {
+                        return answer(
+                            StatusCode::BAD_REQUEST,
+                            format!("bad fault {line:?}: {e}\n"),
+                        )
+                    }
+                }
+            }
+            let n = faults.len();
+            for fault in faults {
+                shared.inject(fault);
+            }
+            answer(StatusCode::OK, format!("queued {n}\n"))
+        }
+        ("/__faults", &Method::GET) => {
+            let queue = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+            let mut out = String::new();
+            for fault in queue.pending() {
+                out.push_str(&format!("pending {fault}\n"));
+            }
+            for fired in queue.fired() {
+                out.push_str(&format!(
+                    "fired {} {:?} {}\n",
+                    fired.action.name(),
+                    fired.op,
+                    fired.key
+                ));
+            }
+            answer(StatusCode::OK, out)
+        }
+        ("/__faults", &Method::DELETE) => {
+            shared
+                .faults
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+            answer(StatusCode::OK, "cleared\n".into())
+        }
+        ("/__restart", &Method::POST) => {
+            let mut down_ms = 200u64;
+            for part in text
+                .split([',', '&', '\n'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                match part.split_once('=') {
+                    Some(("down-ms", v)) => match v.trim().parse() {
+                        Ok(ms) => down_ms = ms,
+                        Err(_) => {
+                            return answer(
+                                StatusCode::BAD_REQUEST,
+                                format!("down-ms must be a number, got {v:?}\n"),
+                            )
+                        }
+                    },
+                    _ => {
+                        return answer(
+                            StatusCode::BAD_REQUEST,
+                            format!("unknown restart parameter {part:?}\n"),
+                        )
+                    }
+                }
+            }
+            // Answer first: the restart drops every connection, this one included.
+            let restarts = shared.restart_handle();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                restarts(Duration::from_millis(down_ms));
+            });
+            answer(StatusCode::OK, format!("restarting, down {down_ms} ms\n"))
+        }
+        _ => answer(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use POST/GET/DELETE /__faults or POST /__restart\n".into(),
+        ),
+    }
+}
+
+async fn read_text(body: Incoming) -> Result<String, String> {
+    let limited = http_body_util::Limited::new(body, MAX_ADMIN_BODY);
+    let bytes = limited
+        .collect()
+        .await
+        .map_err(|e| format!("cannot read the body: {e}\n"))?
+        .to_bytes();
+    String::from_utf8(bytes.to_vec()).map_err(|_| "the body is not UTF-8\n".to_string())
+}
+
+fn answer(status: StatusCode, text: String) -> Response<Body> {
+    let body = if text.is_empty() {
+        empty_body()
+    } else {
+        full_body(text.clone())
+    };
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain; charset=utf-8")
+        .header("content-length", text.len().to_string())
+        .header("connection", "close")
+        .body(body)
+        .expect("valid admin response")
+}

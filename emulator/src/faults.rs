@@ -1,0 +1,555 @@
+//! Deterministic, scriptable faults: the emulator misbehaves exactly when told to, so that a
+//! client's recovery can be tested without luck.
+//!
+//! A [`Fault`] names an [`FaultAction`], the operation it applies to (AppendObject unless
+//! said otherwise), optionally one key, how many matching requests it hits (`count`) and how
+//! many matching requests it lets through first (`skip`). Faults wait in a FIFO queue; each
+//! authenticated request consults the first fault that matches its operation and key: while
+//! that fault's `skip` is positive, the request passes and `skip` drops by one; otherwise the
+//! fault fires and its `count` drops by one (it leaves the queue at 0).
+//!
+//! Faults are queued with [`crate::RunningEmulator::inject`], with `--fault SPEC` on the command
+//! line, or — only when `enable_fault_admin` is set (`--enable-fault-admin`) — over HTTP on the
+//! emulator's own port, without a signature:
+//!
+//! * `POST /__faults` with one spec per line queues faults;
+//! * `GET /__faults` lists the queue and what fired;
+//! * `DELETE /__faults` empties the queue;
+//! * `POST /__restart` (optional body `down-ms=N`) restarts the server now.
+//!
+//! A spec is `name=value` pairs separated by `,` or `&`, values percent-decoded:
+//! `action=drop-after-commit,count=2,key=logs/app.log`, `action=status,status=503`,
+//! `action=delay-response,ms=1500`, `action=reset-mid-body,after-bytes=1000`,
+//! `action=slow-read,bytes-per-sec=65536`, `action=corrupt`, `action=restart,after-commit=true`,
+//! `op=head,action=status,status=500`, `skip=3`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What the emulator does to a request a fault hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultAction {
+    /// Apply the operation (commit the append), then close the connection without answering:
+    /// the answer is lost.
+    DropAfterCommit,
+    /// Read the whole body, then close the connection without applying anything.
+    DropBeforeCommit,
+    /// Read `after_bytes` of the body (half of `Content-Length` when `None`), then reset the
+    /// connection (TCP RST). Nothing is applied.
+    ResetMidBody {
+        /// Bytes to read first.
+        after_bytes: Option<u64>,
+    },
+    /// Answer this 5xx status with an OSS error body. With `after_commit`, the operation is
+    /// applied first (the answer lies about the outcome); otherwise the body is read and
+    /// nothing is applied.
+    Status {
+        /// 500 InternalError, 502 BadGateway, 503 ServiceUnavailable, 504 GatewayTimeout, or
+        /// any other 5xx (InternalError).
+        status: u16,
+        /// Apply the operation before answering.
+        after_commit: bool,
+    },
+    /// Apply the operation, then hold the answer for `ms` milliseconds (past a client's
+    /// timeout, typically).
+    DelayResponse {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Read the body at most `bytes_per_sec` (the operation proceeds normally otherwise).
+    SlowRead {
+        /// Reading rate.
+        bytes_per_sec: u64,
+    },
+    /// Store the appended data with its first byte flipped (and report the CRC-64 of what was
+    /// stored), as a corrupting storage path would.
+    CorruptBody,
+    /// Restart the server as a crash would: every connection is dropped, in-flight requests
+    /// end, the store is reloaded from the data directory (in memory mode the data is kept),
+    /// the port is closed for `down_ms`, then the server listens again on the same port. With
+    /// `after_commit` the operation is applied first.
+    Restart {
+        /// Apply the operation before restarting.
+        after_commit: bool,
+        /// How long the port stays closed.
+        down_ms: u64,
+    },
+}
+
+impl FaultAction {
+    /// The action's name in specs (`drop-after-commit`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultAction::DropAfterCommit => "drop-after-commit",
+            FaultAction::DropBeforeCommit => "drop-before-commit",
+            FaultAction::ResetMidBody { .. } => "reset-mid-body",
+            FaultAction::Status { .. } => "status",
+            FaultAction::DelayResponse { .. } => "delay-response",
+            FaultAction::SlowRead { .. } => "slow-read",
+            FaultAction::CorruptBody => "corrupt",
+            FaultAction::Restart { .. } => "restart",
+        }
+    }
+}
+
+/// Which requests a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultOp {
+    /// AppendObject (the default).
+    Append,
+    /// SealAppendObject.
+    Seal,
+    /// HeadObject.
+    Head,
+    /// GetObject.
+    Get,
+    /// PutObject.
+    Put,
+    /// DeleteObject.
+    Delete,
+    /// Any of these.
+    Any,
+}
+
+impl FaultOp {
+    fn name(self) -> &'static str {
+        match self {
+            FaultOp::Append => "append",
+            FaultOp::Seal => "seal",
+            FaultOp::Head => "head",
+            FaultOp::Get => "get",
+            FaultOp::Put => "put",
+            FaultOp::Delete => "delete",
+            FaultOp::Any => "any",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "append" => FaultOp::Append,
+            "seal" => FaultOp::Seal,
+            "head" => FaultOp::Head,
+            "get" => FaultOp::Get,
+            "put" => FaultOp::Put,
+            "delete" => FaultOp::Delete,
+            "any" => FaultOp::Any,
+            _ => {
+                return Err(format!(
+                    "unknown op {s:?} (append, seal, head, get, put, delete, any)"
+                ))
+            }
+        })
+    }
+
+    fn matches(self, op: FaultOp) -> bool {
+        self == FaultOp::Any || self == op
+    }
+}
+
+/// One scripted fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// What happens.
+    pub action: FaultAction,
+    /// Which operation it hits.
+    pub op: FaultOp,
+    /// Only requests for this key (exact match), or any key.
+    pub key: Option<String>,
+    /// How many matching requests it hits (at least 1).
+    pub count: u32,
+    /// How many matching requests pass untouched before it starts hitting.
+    pub skip: u32,
+}
+
+impl Fault {
+    /// A fault hitting the next AppendObject (any key) once.
+    pub fn new(action: FaultAction) -> Self {
+        Fault {
+            action,
+            op: FaultOp::Append,
+            key: None,
+            count: 1,
+            skip: 0,
+        }
+    }
+
+    /// [`FaultAction::DropAfterCommit`].
+    pub fn drop_after_commit() -> Self {
+        Self::new(FaultAction::DropAfterCommit)
+    }
+
+    /// [`FaultAction::DropBeforeCommit`].
+    pub fn drop_before_commit() -> Self {
+        Self::new(FaultAction::DropBeforeCommit)
+    }
+
+    /// [`FaultAction::ResetMidBody`] after half the body.
+    pub fn reset_mid_body() -> Self {
+        Self::new(FaultAction::ResetMidBody { after_bytes: None })
+    }
+
+    /// [`FaultAction::Status`] before anything is applied.
+    pub fn status(status: u16) -> Self {
+        Self::new(FaultAction::Status {
+            status,
+            after_commit: false,
+        })
+    }
+
+    /// [`FaultAction::Status`] after the operation was applied.
+    pub fn status_after_commit(status: u16) -> Self {
+        Self::new(FaultAction::Status {
+            status,
+            after_commit: true,
+        })
+    }
+
+    /// [`FaultAction::DelayResponse`].
+    pub fn delay_response(delay: Duration) -> Self {
+        Self::new(FaultAction::DelayResponse {
+            ms: delay.as_millis() as u64,
+        })
+    }
+
+    /// [`FaultAction::SlowRead`].
+    pub fn slow_read(bytes_per_sec: u64) -> Self {
+        Self::new(FaultAction::SlowRead { bytes_per_sec })
+    }
+
+    /// [`FaultAction::CorruptBody`].
+    pub fn corrupt() -> Self {
+        Self::new(FaultAction::CorruptBody)
+    }
+
+    /// [`FaultAction::Restart`] before anything is applied, port closed 200 ms.
+    pub fn restart() -> Self {
+        Self::new(FaultAction::Restart {
+            after_commit: false,
+            down_ms: 200,
+        })
+    }
+
+    /// Applies to `op` instead of AppendObject.
+    pub fn on(mut self, op: FaultOp) -> Self {
+        self.op = op;
+        self
+    }
+
+    /// Applies to requests for `key` only.
+    pub fn for_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Hits `count` matching requests.
+    pub fn times(mut self, count: u32) -> Self {
+        self.count = count.max(1);
+        self
+    }
+
+    /// Lets `skip` matching requests pass first.
+    pub fn after(mut self, skip: u32) -> Self {
+        self.skip = skip;
+        self
+    }
+
+    /// Parses a spec (see the module documentation).
+    pub fn parse(spec: &str) -> Result<Fault, String> {
+        let mut action_name: Option<String> = None;
+        let mut params: Vec<(String, String)> = Vec::new();
+        for part in spec.split([',', '&']) {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?} is not name=value"))?;
+            let value = percent_decode(value.trim())
+                .ok_or_else(|| format!("bad percent-encoding in {part:?}"))?;
+            let name = name.trim().to_ascii_lowercase();
+            if name == "action" {
+                action_name = Some(value);
+            } else {
+                params.push((name, value));
+            }
+        }
+        let action_name = action_name.ok_or("missing action=…")?;
+        let mut fault = Fault::new(FaultAction::DropAfterCommit);
+        let mut after_bytes = None;
+        let mut status = None;
+        let mut after_commit = false;
+        let mut ms = None;
+        let mut bytes_per_sec = None;
+        let mut down_ms = 200;
+        for (name, value) in &params {
+            let number = || {
+                value
+                    .parse::<u64>()
+                    .map_err(|_| format!("{name} must be a non-negative integer, got {value:?}"))
+            };
+            match name.as_str() {
+                "op" => fault.op = FaultOp::parse(value)?,
+                "key" => fault.key = Some(value.clone()),
+                "count" => {
+                    fault.count = u32::try_from(number()?)
+                        .ok()
+                        .filter(|c| *c >= 1)
+                        .ok_or("count must be between 1 and 2^32-1")?
+                }
+                "skip" => fault.skip = u32::try_from(number()?).map_err(|_| "skip is too large")?,
+                "after-bytes" => after_bytes = Some(number()?),
+                "status" => status = Some(number()?),
+                "after-commit" => {
+                    after_commit = match value.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(format!(
+                                "after-commit must be true or false, got {value:?}"
+                            ))
+                        }
+                    }
+                }
+                "ms" => ms = Some(number()?),
+                "bytes-per-sec" => bytes_per_sec = Some(number()?),
+                "down-ms" => down_ms = number()?,
+                _ => return Err(format!("unknown parameter {name:?}")),
+            }
+        }
+        fault.action = match action_name.as_str() {
+            "drop-after-commit" => FaultAction::DropAfterCommit,
+            "drop-before-commit" => FaultAction::DropBeforeCommit,
+            "reset-mid-body" => FaultAction::ResetMidBody { after_bytes },
+            "status" => {
+                let status = status.ok_or("action=status needs status=5xx")?;
+                if !(500..=599).contains(&status) {
+                    return Err(format!("status must be a 5xx code, got {status}"));
+                }
+                FaultAction::Status {
+                    status: status as u16,
+                    after_commit,
+                }
+            }
+            "delay-response" => FaultAction::DelayResponse {
+                ms: ms.ok_or("action=delay-response needs ms=N")?,
+            },
+            "slow-read" => {
+                let bytes_per_sec =
+                    bytes_per_sec.ok_or("action=slow-read needs bytes-per-sec=N")?;
+                if bytes_per_sec == 0 {
+                    return Err("bytes-per-sec must be at least 1".into());
+                }
+                FaultAction::SlowRead { bytes_per_sec }
+            }
+            "corrupt" => FaultAction::CorruptBody,
+            "restart" => FaultAction::Restart {
+                after_commit,
+                down_ms,
+            },
+            other => {
+                return Err(format!(
+                    "unknown action {other:?} (drop-after-commit, drop-before-commit, \
+                     reset-mid-body, status, delay-response, slow-read, corrupt, restart)"
+                ))
+            }
+        };
+        Ok(fault)
+    }
+}
+
+impl fmt::Display for Fault {
+    /// The spec that parses back to this fault.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "action={}", self.action.name())?;
+        match &self.action {
+            FaultAction::ResetMidBody {
+                after_bytes: Some(n),
+            } => write!(f, ",after-bytes={n}")?,
+            FaultAction::Status {
+                status,
+                after_commit,
+            } => write!(f, ",status={status},after-commit={after_commit}")?,
+            FaultAction::DelayResponse { ms } => write!(f, ",ms={ms}")?,
+            FaultAction::SlowRead { bytes_per_sec } => write!(f, ",bytes-per-sec={bytes_per_sec}")?,
+            FaultAction::Restart {
+                after_commit,
+                down_ms,
+            } => write!(f, ",after-commit={after_commit},down-ms={down_ms}")?,
+            _ => {}
+        }
+        write!(f, ",op={}", self.op.name())?;
+        if let Some(key) = &self.key {
+            write!(f, ",key={}", percent_encode(key))?;
+        }
+        write!(f, ",count={},skip={}", self.count, self.skip)
+    }
+}
+
+/// A fault that hit a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiredFault {
+    /// What was done.
+    pub action: FaultAction,
+    /// The request's operation.
+    pub op: FaultOp,
+    /// The request's key.
+    pub key: String,
+}
+
+/// The queue of pending faults and the record of fired ones.
+#[derive(Debug, Default)]
+pub(crate) struct FaultQueue {
+    pending: Vec<Fault>,
+    fired: Vec<FiredFault>,
+}
+
+impl FaultQueue {
+    pub(crate) fn push(&mut self, fault: Fault) {
+        self.pending.push(fault);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.pending.clear();
+    }
+
+    pub(crate) fn pending(&self) -> Vec<Fault> {
+        self.pending.clone()
+    }
+
+    pub(crate) fn fired(&self) -> Vec<FiredFault> {
+        self.fired.clone()
+    }
+
+    /// The action hitting a request for `op` on `key`, if any (see the module docs).
+    pub(crate) fn take(&mut self, op: FaultOp, key: &str) -> Option<FaultAction> {
+        let index = self
+            .pending
+            .iter()
+            .position(|f| f.op.matches(op) && f.key.as_deref().is_none_or(|k| k == key))?;
+        let fault = &mut self.pending[index];
+        if fault.skip > 0 {
+            fault.skip -= 1;
+            return None;
+        }
+        let action = fault.action.clone();
+        fault.count -= 1;
+        if fault.count == 0 {
+            self.pending.remove(index);
+        }
+        self.fired.push(FiredFault {
+            action: action.clone(),
+            op,
+            key: key.to_owned(),
+        });
+        Some(action)
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_print_back() {
+        for spec in [
+            "action=drop-after-commit",
+            "action=drop-before-commit,count=2,key=a%2Cb/c%20d.log",
+            "action=reset-mid-body&after-bytes=100",
+            "action=status,status=503",
+            "action=status,status=500,after-commit=true,op=any",
+            "action=delay-response,ms=1500,skip=3",
+            "action=slow-read,bytes-per-sec=65536",
+            "action=corrupt",
+            "action=restart,after-commit=true,down-ms=50",
+            "op=head,action=status,status=502,count=4",
+        ] {
+            let fault = Fault::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            assert_eq!(Fault::parse(&fault.to_string()).unwrap(), fault, "{spec}");
+        }
+        let f = Fault::parse("action=drop-before-commit,count=2,key=a%2Cb/c%20d.log").unwrap();
+        assert_eq!(f.key.as_deref(), Some("a,b/c d.log"));
+        assert_eq!(f.count, 2);
+    }
+
+    #[test]
+    fn bad_specs_say_why() {
+        for (spec, needle) in [
+            ("", "missing action"),
+            ("action=explode", "unknown action"),
+            ("action=status", "needs status"),
+            ("action=status,status=404", "5xx"),
+            ("action=delay-response", "needs ms"),
+            ("action=slow-read,bytes-per-sec=0", "at least 1"),
+            ("action=corrupt,count=0", "count"),
+            ("action=corrupt,op=patch", "unknown op"),
+            ("action=corrupt,color=red", "unknown parameter"),
+            ("action=corrupt,key=%zz", "percent"),
+            ("action=corrupt,junk", "name=value"),
+            ("action=restart,after-commit=yes", "true or false"),
+        ] {
+            let err = Fault::parse(spec).unwrap_err();
+            assert!(err.contains(needle), "{spec}: {err}");
+        }
+    }
+
+    #[test]
+    fn queue_order_skip_count_and_key() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::drop_after_commit().for_key("a").times(2).after(1));
+        q.push(Fault::status(503).on(FaultOp::Head));
+        assert_eq!(q.take(FaultOp::Append, "b"), None);
+        assert_eq!(q.take(FaultOp::Append, "a"), None); // skipped
+        assert_eq!(
+            q.take(FaultOp::Append, "a"),
+            Some(FaultAction::DropAfterCommit)
+        );
+        assert_eq!(
+            q.take(FaultOp::Head, "a"),
+            Some(FaultAction::Status {
+                status: 503,
+                after_commit: false
+            })
+        );
+        assert_eq!(q.take(FaultOp::Head, "a"), None);
+        assert_eq!(
+            q.take(FaultOp::Append, "a"),
+            Some(FaultAction::DropAfterCommit)
+        );
+        assert_eq!(q.take(FaultOp::Append, "a"), None);
+        assert!(q.pending().is_empty());
+        assert_eq!(q.fired().len(), 3);
+    }
+}
