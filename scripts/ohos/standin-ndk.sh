@@ -49,7 +49,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     APT_UPDATED=0
     apt_update_once
 fi
-have_candidate musl-dev:arm64 || apt_update_once
+have_candidate musl-dev:arm64 && have_candidate clang-19 || apt_update_once
 
 # LLVM version: 19 if Debian has the full set, else the newest complete one.
 llvm_complete() {
@@ -89,7 +89,11 @@ for arch in arm64 amd64; do
     for p in musl musl-dev libclang-rt-$V-dev libunwind-$V-dev; do
         if ! ls "$CACHE/debs/${p}_"*"_${arch}.deb" >/dev/null 2>&1; then
             ohos_log "apt-get download $p:$arch"
-            (cd "$CACHE/debs" && apt-get download -qq "$p:$arch" 2>&1 | grep -v 'unsandboxed' >&2 || true)
+            for try in 1 2; do
+                (cd "$CACHE/debs" && apt-get download -qq "$p:$arch" 2>&1 | grep -v 'unsandboxed' >&2 || true)
+                ls "$CACHE/debs/${p}_"*"_${arch}.deb" >/dev/null 2>&1 && break
+                [ "$try" = 1 ] && apt_update_once # stale package lists: the file may have moved on
+            done
             ls "$CACHE/debs/${p}_"*"_${arch}.deb" >/dev/null 2>&1 || ohos_die "could not download $p:$arch"
         fi
     done
