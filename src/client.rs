@@ -118,10 +118,7 @@ impl Client {
             Err(e) => return (Err(e), sent),
         };
         if !(200..300).contains(&raw.status) {
-            return (
-                Err(Error::Service(Box::new(response::service_error(&raw)))),
-                sent,
-            );
+            return (Err(self.service_error(&raw)), sent);
         }
         let output = match AppendObjectOutput::from_response(&raw) {
             Ok(output) => output,
@@ -178,7 +175,7 @@ impl Client {
         );
         let raw = self.inner.transport.send(prepared, None).await?;
         if !(200..300).contains(&raw.status) {
-            return Err(Error::Service(Box::new(response::service_error(&raw))));
+            return Err(self.service_error(&raw));
         }
         SealAppendObjectOutput::from_response(&raw)
     }
@@ -222,9 +219,41 @@ impl Client {
             .send(prepared, Some(body.into_tracked(0)))
             .await?;
         if !(200..300).contains(&raw.status) {
-            return Err(Error::Service(Box::new(response::service_error(&raw))));
+            return Err(self.service_error(&raw));
         }
         Ok(raw)
+    }
+
+    /// The service error of an answer, with the access key secret and the security token
+    /// blanked out wherever OSS echoes them: a `SignatureDoesNotMatch` carries the string it
+    /// signed, which holds the `x-oss-security-token` header, also as hex bytes.
+    fn service_error(&self, raw: &RawResponse) -> Error {
+        let mut e = response::service_error(raw);
+        let credentials = &self.inner.config.credentials;
+        for secret in [
+            Some(credentials.access_key_secret()),
+            credentials.security_token(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| s.len() >= 4)
+        {
+            let hex: Vec<String> = secret.bytes().map(|b| format!("{b:02X}")).collect();
+            let forms = [secret.to_owned(), hex.join(" ")];
+            let scrub = |text: &mut String| {
+                for form in &forms {
+                    if text.contains(form.as_str()) {
+                        *text = text.replace(form.as_str(), "<redacted>");
+                    }
+                }
+            };
+            scrub(&mut e.message);
+            scrub(&mut e.host_id);
+            scrub(&mut e.recommend_doc);
+            e.details.values_mut().for_each(scrub);
+            e.headers.values_mut().for_each(scrub);
+        }
+        Error::Service(Box::new(e))
     }
 
     async fn read(&self, op: Operation<'_>) -> Result<RawResponse> {
@@ -233,7 +262,7 @@ impl Client {
         let prepared = op.sign(&self.inner.config, &self.inner.endpoint, unix_now());
         let raw = self.inner.transport.send(prepared, None).await?;
         if !(200..300).contains(&raw.status) {
-            return Err(Error::Service(Box::new(response::service_error(&raw))));
+            return Err(self.service_error(&raw));
         }
         Ok(raw)
     }
