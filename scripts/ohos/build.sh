@@ -89,9 +89,27 @@ exec "$LLVM_BIN/$drv" --target=$ct --sysroot="$SYSROOT" -D__MUSL__ "\$@"
 EOF
         chmod +x "$w"
     done
+    # The linker: the same clang, but std's `-lunwind` must find the static libunwind.a (as
+    # clang's own OHOS driver links `-l:libunwind.a`), never a libunwind.so, which the device does
+    # not have: put a folder holding only the NDK's libunwind.a first in the search path.
+    unwind_a=
+    for f in "$NDK/native/llvm/lib/$ct/libunwind.a" "$NDK"/native/llvm/lib/clang/*/lib/"$ct"/libunwind.a; do
+        [ -f "$f" ] && { unwind_a=$f; break; }
+    done
+    link_flags=
+    if [ -n "$unwind_a" ]; then
+        mkdir -p "$wrap_dir/static-unwind/$ct"
+        ln -sfn "$unwind_a" "$wrap_dir/static-unwind/$ct/libunwind.a"
+        link_flags="\"-L$wrap_dir/static-unwind/$ct\""
+    fi
+    cat >"$wrap_dir/$t-linker" <<EOF
+#!/bin/sh
+exec "$LLVM_BIN/clang" --target=$ct --sysroot="$SYSROOT" -D__MUSL__ $link_flags "\$@"
+EOF
+    chmod +x "$wrap_dir/$t-linker"
     tu=$(echo "$t" | tr 'a-z-' 'A-Z_')
     tl=${t//-/_}
-    export "CARGO_TARGET_${tu}_LINKER=$wrap_dir/$t-clang"
+    export "CARGO_TARGET_${tu}_LINKER=$wrap_dir/$t-linker"
     export "CC_${tl}=$wrap_dir/$t-clang" "CXX_${tl}=$wrap_dir/$t-clang++"
     export "AR_${tl}=$LLVM_BIN/llvm-ar"
     [ -x "$LLVM_BIN/llvm-ranlib" ] && export "RANLIB_${tl}=$LLVM_BIN/llvm-ranlib"
