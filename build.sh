@@ -2,16 +2,18 @@
 # Builds oss-append's shippable artefacts. Usage:
 #
 #   ./build.sh node [--release]   host native module + compiled facade -> dist/node/
+#   ./build.sh ohos [--release]   OHOS libraries (needs OHOS_NDK_HOME) -> ohos-package/libs/<abi>/
+#   ./build.sh ohos-check         the OHOS build against a stand-in NDK from Debian, ELF checks
 #
-# Subcommands are one `case` arm each (`ohos`, `ohos-check` are to come). Options apply to every
-# subcommand: --release builds the Rust crate with the release profile (default: dev).
+# Subcommands are one `case` arm each. --release builds the Rust crate with the release profile
+# (default: dev).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
 usage() {
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 

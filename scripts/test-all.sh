@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project, in order: formatting and lints, Rust unit and integration tests
-# (client against the emulator), conformance of the emulator with the official clients, and the
-# N-API module in Node.js. Exits non-zero if anything fails.
+# (client against the emulator), conformance of the emulator with the official clients, the
+# N-API module in Node.js, and the OHOS cross-build with its ELF checks. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -23,11 +23,9 @@ step "cargo test --doc"
 cargo test --doc -p oss-append
 cargo test --doc -p oss-emulator
 
-for suite in tests/conformance/run.sh tests/js/run.sh; do
-  if [ -f "$suite" ]; then
-    step "$suite"
-    bash "$suite"
-  fi
+for suite in tests/conformance/run.sh tests/js/run.sh tests/ohos/run.sh; do
+  step "$suite"
+  bash "$suite"
 done
 
 step "all tests passed"

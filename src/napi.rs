@@ -52,6 +52,9 @@ pub mod codes {
     pub const CRC_MISMATCH: &str = "ClientCrcMismatch";
     /// OSS answered success without what the protocol promises (e.g. the next position).
     pub const INVALID_RESPONSE: &str = "ClientInvalidResponse";
+    /// The caller cancelled the call (`signal`); `requestSent` says whether OSS may have
+    /// applied it.
+    pub const CANCELLED: &str = "ClientCancelled";
 }
 
 // --- Module registration ----------------------------------------------------------------------
@@ -327,6 +330,8 @@ fn type_name(t: ValueType) -> &'static str {
         ValueType::Boolean => "a boolean",
         ValueType::Number => "a number",
         ValueType::String => "a string",
+        // napi-ohos has no Symbol variant on OHOS (ArkTS has no symbols).
+        #[cfg(not(target_env = "ohos"))]
         ValueType::Symbol => "a symbol",
         ValueType::Object => "an object",
         ValueType::Function => "a function",
@@ -796,6 +801,7 @@ fn error_fields(e: &Error) -> ErrorFields {
                 TransportErrorKind::Timeout => codes::TIMEOUT,
                 TransportErrorKind::Body => codes::BODY_READ,
                 TransportErrorKind::Io => codes::NETWORK,
+                TransportErrorKind::Cancelled => codes::CANCELLED,
             };
             ErrorFields {
                 request_sent: Some(*request_sent),
