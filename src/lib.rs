@@ -28,6 +28,11 @@
 //! println!("the object is now {} bytes", second.next_append_position);
 //! # Ok(()) }
 //! ```
+//!
+//! `append_object` sends each append once. For appends that survive lost answers, resets and
+//! 5xx without losing or duplicating data, use an append session: [`Client::appender`] returns
+//! an [`Appender`] that tracks positions and the CRC-64 chain, retries what certainly did not
+//! land and checks with HEAD what might have ([`session`], `docs/reliability.md`).
 
 pub mod body;
 pub mod client;

@@ -180,14 +180,21 @@ pub enum Disposition {
 pub fn classify_append(error: &Error, whole_body_sent: bool) -> Disposition {
     match error {
         Error::Transport { kind, .. } if *kind == TransportErrorKind::Connect => Disposition::Retry,
-        Error::Transport { kind, .. } if *kind == TransportErrorKind::Body => Disposition::Fatal,
-        Error::Transport { request_sent, .. } => {
+        // A timeout or a broken connection: applied only if the whole body went out.
+        Error::Transport {
+            kind: TransportErrorKind::Timeout | TransportErrorKind::Io,
+            request_sent,
+            ..
+        } => {
             if *request_sent {
                 Disposition::Ambiguous
             } else {
                 Disposition::Retry
             }
         }
+        // Any other transport failure (the body could not be read, the caller stopped the
+        // call) is not the network's doing: trying again will not help.
+        Error::Transport { .. } => Disposition::Fatal,
         Error::Service(s) if s.status >= 500 => {
             if whole_body_sent {
                 Disposition::Ambiguous
@@ -203,11 +210,14 @@ pub fn classify_append(error: &Error, whole_body_sent: bool) -> Disposition {
     }
 }
 
-/// Whether a failed idempotent request (HEAD, seal) is worth trying again: network failures and
-/// 5xx answers.
+/// Whether a failed idempotent request (HEAD, seal) is worth trying again: connect errors,
+/// timeouts, broken connections and 5xx answers.
 pub fn is_transient(error: &Error) -> bool {
     match error {
-        Error::Transport { kind, .. } => *kind != TransportErrorKind::Body,
+        Error::Transport { kind, .. } => matches!(
+            kind,
+            TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io
+        ),
         Error::Service(s) => s.status >= 500 || s.code == "RequestTimeout",
         Error::InvalidArgument { .. }
         | Error::CrcMismatch { .. }
