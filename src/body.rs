@@ -1,6 +1,7 @@
 //! Body sources: bytes in memory, or a file streamed in fixed-size chunks. Whatever the source,
 //! the upload goes through [`TrackedBody`], which computes the CRC-64 of exactly the bytes it
-//! hands to the connection and records progress (for the stall watchdog).
+//! hands to the connection and records progress (for the stall watchdog, and for an optional
+//! [`crate::progress`] observer attached with [`Body::with_progress`]).
 
 use std::fs::File;
 use std::os::fd::{FromRawFd, RawFd};
@@ -18,18 +19,61 @@ use tokio::task::JoinHandle;
 
 use crate::crc64::Crc64;
 use crate::error::{Error, Result};
+use crate::progress::{ProgressObserver, Reporter};
 
 /// How much of a file is read per chunk. Large enough that per-chunk overhead vanishes, small
 /// enough that memory stays flat: at most two chunks are in flight (one sending, one reading).
 pub const FILE_CHUNK_SIZE: usize = 1024 * 1024;
 /// In-memory bodies are handed over in slices of this size (no copy) so progress and the
-/// watchdog see them move.
-const BYTES_CHUNK_SIZE: usize = 1024 * 1024;
+/// watchdog see them move (64 KiB: progress of a few MiB still moves in 1 % steps).
+const BYTES_CHUNK_SIZE: usize = 64 * 1024;
 
 /// The data of an append.
 #[derive(Debug)]
 pub struct Body {
     source: Source,
+    hooks: Hooks,
+}
+
+/// What travels with a body through every try of it: the progress observer and, for callers
+/// that must know whether a try may have been applied, the record of complete sends.
+#[derive(Clone, Default)]
+pub(crate) struct Hooks {
+    progress: Option<Arc<Reporter>>,
+    sends: Option<Arc<SendRecord>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("progress", &self.progress.is_some())
+            .field("sends", &self.sends)
+            .finish()
+    }
+}
+
+/// The tries of one body whose every byte was handed to the connection (so OSS may have applied
+/// them): the body's length and the whole-object CRC-64 the object has if it did.
+#[derive(Debug, Default)]
+pub(crate) struct SendRecord {
+    complete: Mutex<Vec<(u64, u64)>>,
+}
+
+impl SendRecord {
+    fn record(&self, length: u64, crc64: u64) {
+        let mut complete = self.complete.lock().unwrap_or_else(|e| e.into_inner());
+        if !complete.contains(&(length, crc64)) {
+            complete.push((length, crc64));
+        }
+    }
+
+    /// `(length, whole-object CRC-64)` of each complete try (empty: none may have been applied).
+    pub(crate) fn complete_sends(&self) -> Vec<(u64, u64)> {
+        self.complete
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 #[derive(Debug)]
@@ -44,6 +88,7 @@ impl Body {
     pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
         Self {
             source: Source::Bytes(bytes.into()),
+            hooks: Hooks::default(),
         }
     }
 
@@ -52,6 +97,7 @@ impl Body {
     pub fn from_file(file: File) -> Self {
         Self {
             source: Source::File(file),
+            hooks: Hooks::default(),
         }
     }
 
@@ -79,17 +125,42 @@ impl Body {
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         Self {
             source: Source::Path(path.into()),
+            hooks: Hooks::default(),
         }
+    }
+
+    /// Reports upload progress to `observer` as `(bytes sent, total)`, throttled: at most every
+    /// 100 ms or 1 % of the body, and always `(total, total)` once the last byte is handed to
+    /// the connection (see [`crate::progress`] for the exact rule). The same observer follows
+    /// the body through every try of an append session, and never sees the count go down.
+    ///
+    /// ```
+    /// use oss_append::Body;
+    /// let body = Body::from("hello").with_progress(|sent, total| eprintln!("{sent}/{total}"));
+    /// # drop(body);
+    /// ```
+    pub fn with_progress(mut self, observer: impl Into<ProgressObserver>) -> Self {
+        self.hooks.progress = Some(Arc::new(Reporter::new(observer.into())));
+        self
+    }
+
+    /// Starts recording which tries of this body were sent completely.
+    pub(crate) fn record_sends(&mut self) -> Arc<SendRecord> {
+        let record = Arc::new(SendRecord::default());
+        self.hooks.sends = Some(record.clone());
+        record
     }
 
     /// Opens the source and fixes its length (a file's size now; it must not shrink while it is
     /// sent). Blocking work runs off the async threads.
     pub(crate) async fn open(self) -> Result<OpenedBody> {
+        let hooks = self.hooks;
         let file = match self.source {
             Source::Bytes(bytes) => {
                 return Ok(OpenedBody {
                     len: bytes.len() as u64,
                     content: Content::Bytes(bytes),
+                    hooks,
                 })
             }
             Source::File(file) => file,
@@ -118,6 +189,7 @@ impl Body {
         Ok(OpenedBody {
             len,
             content: Content::File(Arc::new(file)),
+            hooks,
         })
     }
 }
@@ -164,6 +236,7 @@ fn join_error(e: tokio::task::JoinError) -> Error {
 pub(crate) struct OpenedBody {
     len: u64,
     content: Content,
+    hooks: Hooks,
 }
 
 #[derive(Clone)]
@@ -223,7 +296,12 @@ impl OpenedBody {
             crc: Mutex::new(Crc64::resume(previous_crc)),
             failure: Mutex::new(None),
             total: self.len,
+            hooks: self.hooks,
         });
+        if self.len == 0 {
+            // Nothing to hand over: the body is complete as soon as the request goes out.
+            progress.completed();
+        }
         let body = TrackedBody {
             content: self.content,
             offset: 0,
@@ -252,6 +330,7 @@ pub(crate) struct Progress {
     crc: Mutex<Crc64>,
     failure: Mutex<Option<String>>,
     total: u64,
+    hooks: Hooks,
 }
 
 impl Progress {
@@ -292,9 +371,24 @@ impl Progress {
     }
 
     fn advance(&self, n: usize) {
-        self.sent.fetch_add(n as u64, Ordering::AcqRel);
+        let sent = self.sent.fetch_add(n as u64, Ordering::AcqRel) + n as u64;
         let ms = self.started.elapsed().as_millis() as u64;
         self.last_progress_ms.store(ms, Ordering::Release);
+        if sent >= self.total {
+            self.completed();
+        } else if let Some(reporter) = &self.hooks.progress {
+            reporter.update(sent, self.total);
+        }
+    }
+
+    /// The last byte was handed over: record the try, make the final progress call.
+    fn completed(&self) {
+        if let Some(sends) = &self.hooks.sends {
+            sends.record(self.total, self.crc());
+        }
+        if let Some(reporter) = &self.hooks.progress {
+            reporter.update(self.total, self.total);
+        }
     }
 }
 

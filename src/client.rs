@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::body::OpenedBody;
+use crate::cancel::unless_cancelled;
 use crate::config::{ClientConfig, Endpoint};
 use crate::error::{Error, Result};
 use crate::options::{AppendOptions, ContentMd5};
@@ -12,7 +13,7 @@ use crate::response::{
     self, AppendObjectOutput, HeadObjectOutput, RawResponse, SealAppendObjectOutput,
 };
 use crate::session::{Appender, AppenderOptions, SessionError};
-use crate::transport::Transport;
+use crate::transport::{Call, Transport};
 use crate::validate;
 
 /// An OSS client. Cheap to clone; clones share one connection pool.
@@ -54,6 +55,44 @@ impl Client {
     /// object before the append is known (`init_crc64`, or position 0), the whole-object CRC OSS
     /// reports must match the client's, else [`Error::CrcMismatch`]. For retries and recovery
     /// from lost answers, use an append session ([`Client::appender`]).
+    ///
+    /// The request may carry a progress observer ([`AppendObjectRequest::with_progress`]), a
+    /// cancellation token ([`AppendObjectRequest::with_cancellation`], see [`crate::cancel`])
+    /// and its own read/write timeout ([`AppendObjectRequest::with_timeout`]).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use oss_append::{AppendObjectRequest, Body, CancellationToken, Client, ClientConfig,
+    ///                  Credentials, TransportErrorKind};
+    ///
+    /// # async fn run() -> Result<(), oss_append::Error> {
+    /// let config = ClientConfig::new(Credentials::new("ak", "sk", Some("sts-token".into()))?,
+    ///                                "oss-cn-hangzhou")?;
+    /// let client = Client::new(config)?;
+    /// let first = client
+    ///     .append_object(AppendObjectRequest::new("my-bucket", "logs/app.log", "hello\n"))
+    ///     .await?;
+    /// let token = CancellationToken::new();
+    /// let second = client
+    ///     .append_object(
+    ///         AppendObjectRequest::new("my-bucket", "logs/app.log", Body::from_path("/tmp/big.bin"))
+    ///             .with_position(first.next_append_position)
+    ///             .with_init_crc64(first.hash_crc64ecma.unwrap_or(0))
+    ///             .with_progress(|sent, total| println!("{sent} of {total} bytes"))
+    ///             .with_cancellation(token.clone())
+    ///             .with_timeout(Duration::from_secs(60)),
+    ///     )
+    ///     .await;
+    /// match second {
+    ///     Ok(out) => println!("next position {}", out.next_append_position),
+    ///     Err(oss_append::Error::Transport { kind: TransportErrorKind::Cancelled, request_sent, .. }) => {
+    ///         // request_sent: the whole body went out, so OSS may have applied it (HEAD tells)
+    ///         println!("cancelled (may have been applied: {request_sent})");
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn append_object(&self, request: AppendObjectRequest) -> Result<AppendObjectOutput> {
         let AppendObjectRequest {
             bucket,
@@ -62,6 +101,8 @@ impl Client {
             position,
             init_crc64,
             options,
+            cancellation,
+            timeout,
         } = request;
         let position = position.unwrap_or(0);
         validate::bucket(&bucket)?;
@@ -69,9 +110,19 @@ impl Client {
         validate::options(&options)?;
         validate::previous_crc(position, init_crc64)?;
         validate::position_and_length(position, 0)?;
-        let body = body.open().await?;
+        if let Some(timeout) = timeout {
+            if timeout.is_zero() {
+                return Err(Error::invalid("timeout", "must be greater than 0"));
+            }
+        }
+        let cancel = cancellation.as_ref();
+        if cancel.is_some_and(|t| t.is_cancelled()) {
+            return Err(Error::cancelled(false, "before the request was sent"));
+        }
+        let body = unless_cancelled(cancel, body.open()).await?;
         validate::position_and_length(position, body.len())?;
-        self.send_append(&bucket, &key, position, init_crc64, &options, body)
+        let call = Call { timeout, cancel };
+        self.send_append_with(&bucket, &key, position, init_crc64, &options, body, call)
             .await
             .0
     }
@@ -88,6 +139,30 @@ impl Client {
         options: &AppendOptions,
         body: OpenedBody,
     ) -> (Result<AppendObjectOutput>, SentBody) {
+        self.send_append_with(
+            bucket,
+            key,
+            position,
+            init_crc64,
+            options,
+            body,
+            Call::default(),
+        )
+        .await
+    }
+
+    /// [`Client::send_append`] with per-call settings (timeout, cancellation).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn send_append_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        position: u64,
+        init_crc64: Option<u64>,
+        options: &AppendOptions,
+        body: OpenedBody,
+        call: Call<'_>,
+    ) -> (Result<AppendObjectOutput>, SentBody) {
         let not_sent = SentBody {
             whole_body_sent: false,
             crc64: 0,
@@ -95,10 +170,12 @@ impl Client {
         let content_md5 = match &options.content_md5 {
             None => None,
             Some(ContentMd5::Given(md5)) => Some(md5.clone()),
-            Some(ContentMd5::Compute) => match body.md5_base64().await {
-                Ok(md5) => Some(md5),
-                Err(e) => return (Err(e), not_sent),
-            },
+            Some(ContentMd5::Compute) => {
+                match unless_cancelled(call.cancel, body.md5_base64()).await {
+                    Ok(md5) => Some(md5),
+                    Err(e) => return (Err(e), not_sent),
+                }
+            }
         };
         let expected_previous_crc = if position == 0 { Some(0) } else { init_crc64 };
         let prepared = request::append(bucket, key, position, options, body.len(), content_md5)
@@ -107,7 +184,7 @@ impl Client {
         let result = self
             .inner
             .transport
-            .send(prepared, Some((tracked, progress.clone())))
+            .send(prepared, Some((tracked, progress.clone())), call)
             .await;
         let sent = SentBody {
             whole_body_sent: progress.finished() && progress.failure().is_none(),
@@ -173,7 +250,11 @@ impl Client {
             &self.inner.endpoint,
             unix_now(),
         );
-        let raw = self.inner.transport.send(prepared, None).await?;
+        let raw = self
+            .inner
+            .transport
+            .send(prepared, None, Call::default())
+            .await?;
         if !(200..300).contains(&raw.status) {
             return Err(self.service_error(&raw));
         }
@@ -216,7 +297,7 @@ impl Client {
         let raw = self
             .inner
             .transport
-            .send(prepared, Some(body.into_tracked(0)))
+            .send(prepared, Some(body.into_tracked(0)), Call::default())
             .await?;
         if !(200..300).contains(&raw.status) {
             return Err(self.service_error(&raw));
@@ -260,7 +341,11 @@ impl Client {
         validate::bucket(op.bucket)?;
         validate::key(op.key)?;
         let prepared = op.sign(&self.inner.config, &self.inner.endpoint, unix_now());
-        let raw = self.inner.transport.send(prepared, None).await?;
+        let raw = self
+            .inner
+            .transport
+            .send(prepared, None, Call::default())
+            .await?;
         if !(200..300).contains(&raw.status) {
             return Err(self.service_error(&raw));
         }

@@ -66,6 +66,10 @@ pub enum TransportErrorKind {
     Body,
     /// Any other I/O failure on the connection (reset, closed early).
     Io,
+    /// The caller cancelled the call (a [`crate::CancellationToken`]). Sending stopped at once;
+    /// `request_sent` says whether every byte of the body had already been handed over (only
+    /// then may OSS have applied an append).
+    Cancelled,
 }
 
 impl fmt::Display for TransportErrorKind {
@@ -75,6 +79,7 @@ impl fmt::Display for TransportErrorKind {
             Self::Timeout => "timeout",
             Self::Body => "body",
             Self::Io => "I/O",
+            Self::Cancelled => "cancelled",
         })
     }
 }
@@ -134,6 +139,26 @@ impl Error {
             field,
             rule: rule.into(),
         }
+    }
+
+    /// The error of a call cancelled through its [`crate::CancellationToken`].
+    pub(crate) fn cancelled(request_sent: bool, detail: impl std::fmt::Display) -> Self {
+        Error::Transport {
+            kind: TransportErrorKind::Cancelled,
+            message: format!("the call was cancelled {detail}"),
+            request_sent,
+        }
+    }
+
+    /// Whether the caller cancelled the call.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            Error::Transport {
+                kind: TransportErrorKind::Cancelled,
+                ..
+            }
+        )
     }
 
     /// The service error, if OSS answered with one.

@@ -35,14 +35,17 @@
 //! land and checks with HEAD what might have ([`session`], `docs/reliability.md`).
 
 pub mod body;
+pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod crc64;
 pub mod credentials;
 pub mod error;
+pub mod logging;
 #[cfg(feature = "napi")]
 mod napi;
 pub mod options;
+pub mod progress;
 pub mod request;
 pub mod response;
 pub mod retry;
@@ -52,6 +55,7 @@ pub mod transport;
 pub mod validate;
 
 pub use body::Body;
+pub use cancel::{CancellableAppender, CancellationToken};
 pub use client::Client;
 pub use config::{ClientConfig, SignatureVersion, UrlStyle};
 pub use credentials::Credentials;
@@ -59,6 +63,7 @@ pub use error::{Error, ServiceError, TransportErrorKind};
 pub use options::{
     AppendOptions, ContentMd5, DataEncryption, ObjectAcl, ServerSideEncryption, StorageClass,
 };
+pub use progress::ProgressObserver;
 pub use request::AppendObjectRequest;
 pub use response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
 pub use retry::RetryPolicy;

@@ -3,7 +3,10 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use std::time::Duration;
+
 use crate::body::Body;
+use crate::cancel::CancellationToken;
 use crate::config::{ClientConfig, Endpoint, SignatureVersion};
 use crate::options::AppendOptions;
 use crate::signing::{v1, v4, SignableRequest};
@@ -37,6 +40,13 @@ pub struct AppendObjectRequest {
     pub init_crc64: Option<u64>,
     /// Headers: metadata and the like.
     pub options: AppendOptions,
+    /// Cancels the call: sending stops at once and the call fails with
+    /// [`crate::TransportErrorKind::Cancelled`].
+    pub cancellation: Option<CancellationToken>,
+    /// Read/write timeout of this call, instead of the client's
+    /// ([`ClientConfig::read_write_timeout`]): the longest wait for progress while sending the
+    /// body or waiting for and reading the answer.
+    pub timeout: Option<Duration>,
 }
 
 impl AppendObjectRequest {
@@ -49,6 +59,8 @@ impl AppendObjectRequest {
             position: None,
             init_crc64: None,
             options: AppendOptions::default(),
+            cancellation: None,
+            timeout: None,
         }
     }
 
@@ -69,11 +81,35 @@ impl AppendObjectRequest {
         self.options = options;
         self
     }
+
+    /// Reports upload progress (see [`Body::with_progress`] and [`crate::progress`]).
+    pub fn with_progress(mut self, observer: impl Into<crate::ProgressObserver>) -> Self {
+        self.body = self.body.with_progress(observer);
+        self
+    }
+
+    /// Makes the call cancellable with `token` (see [`crate::cancel`]).
+    pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancellation = Some(token);
+        self
+    }
+
+    /// Sets this call's read/write timeout (the client's applies otherwise).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
 }
 
 /// A request ready for the transport: everything but the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreparedRequest {
+    /// The OSS operation (`AppendObject`, `HeadObject`, …), for logs.
+    pub operation: &'static str,
+    /// Bucket name, for logs.
+    pub bucket: String,
+    /// Object key, for logs.
+    pub key: String,
     /// HTTP method.
     pub method: &'static str,
     /// Full URL with query.
@@ -153,6 +189,9 @@ impl Operation<'_> {
             }
         }
         PreparedRequest {
+            operation: operation_name(self.method, &self.query),
+            bucket: self.bucket.to_owned(),
+            key: self.key.to_owned(),
             method: self.method,
             url,
             headers: self.headers,
@@ -167,6 +206,20 @@ impl Operation<'_> {
             query: &self.query,
             headers: &self.headers,
         }
+    }
+}
+
+/// The OSS operation a request performs, from its method and first query parameter.
+fn operation_name(method: &str, query: &[(String, Option<String>)]) -> &'static str {
+    let first = query.first().map(|(name, _)| name.as_str());
+    match (method, first) {
+        ("POST", Some("append")) => "AppendObject",
+        ("POST", Some("seal")) => "SealAppendObject",
+        ("PUT", _) => "PutObject",
+        ("HEAD", _) => "HeadObject",
+        ("GET", _) => "GetObject",
+        ("DELETE", _) => "DeleteObject",
+        _ => "Request",
     }
 }
 

@@ -1,16 +1,33 @@
 //! Transport: one pooled HTTP client per [`crate::Client`] (connections are reused across calls),
-//! TLS with rustls + ring, and a stall watchdog for uploads. Never retries: an append is not
-//! idempotent, so whether to try again is the caller's decision (see the append session).
+//! TLS with rustls + ring, the read/write timeout (a watchdog on progress: of the body while it
+//! is sent, then of the answer), cancellation, and one log record at the start and at the end of
+//! every request. Never retries: an append is not idempotent, so whether to try again is the
+//! caller's decision (see the append session).
+//!
+//! Log records (target `oss_append::transport`) name the operation, method, bucket, key, body
+//! length, status, request id and duration — never a header, the URL's signature, a credential
+//! or a token.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::body::{Progress, TrackedBody};
+use crate::cancel::CancellationToken;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::request::PreparedRequest;
 use crate::response::RawResponse;
+
+/// Per-call settings of one request.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Call<'a> {
+    /// Read/write timeout instead of the client's.
+    pub timeout: Option<Duration>,
+    /// Stops the request when cancelled.
+    pub cancel: Option<&'a CancellationToken>,
+}
 
 /// The HTTP side of a client.
 #[derive(Debug, Clone)]
@@ -29,7 +46,7 @@ impl Transport {
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls_config())
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_write_timeout)
+            // No reqwest read timeout: `send` watches the answer with the call's own timeout.
             .pool_idle_timeout(Duration::from_secs(50))
             .tcp_nodelay(true)
             .user_agent(user_agent)
@@ -48,24 +65,44 @@ impl Transport {
         })
     }
 
-    /// Sends a request with an optional tracked body and reads the whole answer.
+    /// Sends a request with an optional tracked body and reads the whole answer, within the
+    /// call's read/write timeout (the client's unless `call` sets one) and until `call.cancel`
+    /// fires.
     pub(crate) async fn send(
         &self,
         request: PreparedRequest,
         body: Option<(TrackedBody, Arc<Progress>)>,
+        call: Call<'_>,
     ) -> Result<RawResponse> {
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+        let timeout = call.timeout.unwrap_or(self.read_write_timeout);
+        let started = Instant::now();
+        let PreparedRequest {
+            operation,
+            bucket,
+            key,
+            method,
+            url,
+            headers,
+        } = request;
+        let http_method = reqwest::Method::from_bytes(method.as_bytes())
             .expect("operations use standard methods");
-        let mut builder = self.http.request(method, &request.url);
-        for (name, value) in &request.headers {
+        let mut builder = self.http.request(http_method, &url);
+        for (name, value) in &headers {
             builder = builder.header(name, value);
         }
         let progress = body.as_ref().map(|(_, p)| p.clone());
+        let length = progress.as_ref().map_or(0, |p| p.total());
+        log::debug!(
+            "{operation} {bucket}/{key}: {method} with {length} bytes, timeout {timeout:?}"
+        );
         if let Some((tracked, _)) = body {
             builder = builder.body(reqwest::Body::wrap(tracked));
         }
+        // Set once the answer's head arrived: from then on, each read of its body has `timeout`.
+        let answered = AtomicBool::new(false);
         let exchange = async {
-            let response = builder.send().await?;
+            let mut response = builder.send().await.map_err(Failure::Http)?;
+            answered.store(true, Ordering::Release);
             let status = response.status().as_u16();
             let mut headers: BTreeMap<String, String> = BTreeMap::new();
             for (name, value) in response.headers() {
@@ -78,45 +115,123 @@ impl Transport {
                     })
                     .or_insert(value);
             }
-            let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>(RawResponse {
+            let mut body = Vec::new();
+            loop {
+                match tokio::time::timeout(timeout, response.chunk()).await {
+                    Err(_) => return Err(Failure::AnswerStalled),
+                    Ok(Err(e)) => return Err(Failure::Http(e)),
+                    Ok(Ok(None)) => break,
+                    Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+                }
+            }
+            Ok(RawResponse {
                 status,
                 headers,
-                body,
+                body: body.into(),
             })
         };
-        let result = match &progress {
-            // reqwest times out reads but not writes: a watchdog ends an upload whose body
-            // stops moving for longer than the read/write timeout.
-            Some(p) => tokio::select! {
-                r = exchange => r,
-                () = stall_watchdog(p, self.read_write_timeout) => {
-                    return Err(Error::Transport {
-                        kind: TransportErrorKind::Timeout,
-                        message: format!(
-                            "the upload made no progress for {:?} ({} of {} bytes sent)",
-                            self.read_write_timeout, p.sent(), p.total()
-                        ),
-                        request_sent: false,
-                    });
-                }
-            },
-            None => exchange.await,
+        let result = tokio::select! {
+            biased;
+            () = cancelled(call.cancel) => Err(Failure::Cancelled),
+            r = exchange => r,
+            () = watchdog(progress.as_deref(), timeout, started, &answered) => Err(Failure::Stalled),
         };
-        result.map_err(|e| classify(e, progress.as_deref()))
+        let elapsed_ms = started.elapsed().as_millis();
+        let whole_body_sent = progress.as_deref().is_none_or(Progress::finished);
+        let sent_detail = || match &progress {
+            Some(p) => format!("({} of {} bytes sent)", p.sent(), p.total()),
+            None => String::new(),
+        };
+        let error = match result {
+            Ok(raw) => {
+                let request_id = raw
+                    .headers
+                    .get(crate::response::REQUEST_ID)
+                    .map_or("-", String::as_str);
+                let status = raw.status;
+                if status >= 500 {
+                    log::warn!(
+                        "{operation} {bucket}/{key}: {method} answered {status} in {elapsed_ms} ms \
+                         (request id {request_id})"
+                    );
+                } else {
+                    log::info!(
+                        "{operation} {bucket}/{key}: {method} answered {status} in {elapsed_ms} ms \
+                         (request id {request_id})"
+                    );
+                }
+                return Ok(raw);
+            }
+            Err(Failure::Cancelled) => {
+                Error::cancelled(whole_body_sent, format!("by the caller {}", sent_detail()))
+            }
+            Err(Failure::Stalled) if whole_body_sent => Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                message: format!("no answer within {timeout:?} after the request was sent"),
+                request_sent: true,
+            },
+            Err(Failure::Stalled) => Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                message: format!(
+                    "the upload made no progress for {timeout:?} {}",
+                    sent_detail()
+                ),
+                request_sent: false,
+            },
+            Err(Failure::AnswerStalled) => Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                message: format!("the answer stopped arriving for {timeout:?}"),
+                request_sent: true,
+            },
+            Err(Failure::Http(e)) => classify(e, progress.as_deref()),
+        };
+        if error.is_cancelled() {
+            log::info!("{operation} {bucket}/{key}: {method} {error} after {elapsed_ms} ms");
+        } else {
+            log::warn!(
+                "{operation} {bucket}/{key}: {method} failed after {elapsed_ms} ms: {error}"
+            );
+        }
+        Err(error)
     }
 }
 
-/// Resolves when an unfinished upload has been idle for longer than `timeout`; never resolves
-/// once the whole body has been handed over (then the read timeout takes over).
-async fn stall_watchdog(progress: &Progress, timeout: Duration) {
+/// Why an exchange ended without an answer.
+enum Failure {
+    Http(reqwest::Error),
+    /// The watchdog: no progress of the body, or no answer, for the timeout.
+    Stalled,
+    /// The answer's body stopped arriving for the timeout.
+    AnswerStalled,
+    Cancelled,
+}
+
+/// Resolves when `token` is cancelled; never without one.
+pub(crate) async fn cancelled(token: Option<&CancellationToken>) {
+    match token {
+        Some(token) => token.cancelled().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the request has been idle for longer than `timeout` before its answer arrived:
+/// an unfinished upload whose body stopped moving, or an answer that does not come (counted
+/// from the last byte handed over, or from the start for requests without a body). Never
+/// resolves once the answer's head has arrived (its body has per-read timeouts).
+async fn watchdog(
+    progress: Option<&Progress>,
+    timeout: Duration,
+    started: Instant,
+    answered: &AtomicBool,
+) {
     let tick = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
     loop {
         tokio::time::sleep(tick).await;
-        if progress.finished() {
+        if answered.load(Ordering::Acquire) {
             std::future::pending::<()>().await;
         }
-        if progress.idle_for() > timeout {
+        let idle = progress.map_or_else(|| started.elapsed(), Progress::idle_for);
+        if idle > timeout {
             return;
         }
     }

@@ -1,0 +1,284 @@
+//! Cancellation: a [`CancellationToken`] (tokio-util's) stops a call at once — while the body is
+//! being sent, while the answer is awaited, or while an append session waits between tries —
+//! and the call fails with [`TransportErrorKind::Cancelled`] (`ClientCancelled` in JS).
+//!
+//! What a cancelled append leaves behind:
+//!
+//! * cancelled **before every byte of the body was handed to the connection**
+//!   (`request_sent == false`): OSS commits an append only after receiving its whole
+//!   `Content-Length`, so it was not applied; the object is unchanged;
+//! * cancelled **after** that (`request_sent == true`, e.g. while waiting for the answer): OSS
+//!   may have applied it. A plain [`Client::append_object`] caller finds out with a HEAD; a
+//!   [`CancellableAppender`] does that by itself on its next call.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use oss_append::{AppendObjectRequest, CancellationToken, Client, ClientConfig, Credentials};
+//!
+//! # async fn run() -> Result<(), oss_append::Error> {
+//! let client = Client::new(ClientConfig::new(Credentials::new("ak", "sk", None)?, "cn-hangzhou")?)?;
+//! let token = CancellationToken::new();
+//! let cancel = token.clone();
+//! tokio::spawn(async move {
+//!     tokio::time::sleep(Duration::from_secs(5)).await;
+//!     cancel.cancel(); // from anywhere: another task, a UI callback, a signal handler
+//! });
+//! let request = AppendObjectRequest::new("my-bucket", "big.bin", vec![0u8; 64 << 20])
+//!     .with_cancellation(token);
+//! match client.append_object(request).await {
+//!     Ok(out) => println!("appended, next position {}", out.next_append_position),
+//!     Err(e) if e.is_cancelled() => println!("cancelled: {e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use tokio_util::sync::CancellationToken;
+
+use crate::body::{Body, SendRecord};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::response::SealAppendObjectOutput;
+use crate::session::{Appended, Appender, AppenderOptions, SessionError};
+#[cfg(doc)]
+use crate::TransportErrorKind;
+
+/// Runs `work` unless `token` fires first; then fails with a cancellation error saying nothing
+/// was sent (for steps before a request goes out: opening a file, hashing it).
+pub(crate) async fn unless_cancelled<T>(
+    token: Option<&CancellationToken>,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let Some(token) = token else {
+        return work.await;
+    };
+    tokio::select! {
+        biased;
+        () = token.cancelled() => Err(Error::cancelled(false, "before the request was sent")),
+        r = work => r,
+    }
+}
+
+/// An append whose outcome a cancellation left open: it may have been applied.
+#[derive(Debug, Clone)]
+struct Unsettled {
+    /// The object's length before it.
+    position: u64,
+    /// The object's CRC-64 before it.
+    crc64: u64,
+    /// `(body length, whole-object CRC-64 if applied)` of each try whose body went out
+    /// completely (one entry unless a file changed between tries).
+    candidates: Vec<(u64, u64)>,
+}
+
+/// An append session ([`Appender`]) whose appends can be cancelled.
+///
+/// Cancelling stops the append at once, whatever it is doing (sending, awaiting the answer,
+/// waiting between retries, checking with HEAD). When every byte of some try had been handed to
+/// the connection, that try may still be applied by OSS; the session then counts the append as
+/// *unsettled* ([`CancellableAppender::is_unsettled`]) and, on its next call, re-reads the
+/// object with HEAD: if the object is as before, the append was not applied; if it is longer by
+/// exactly the body with the CRC-64 the body gives, it was (and the session continues after
+/// it); anything else is another writer's doing ([`SessionError::Conflict`], and the session
+/// stops). A cancel before any complete send leaves nothing to check.
+///
+/// Progress works the same as with a plain [`Appender`]: attach it to the body
+/// ([`Body::with_progress`]).
+///
+/// ```no_run
+/// use oss_append::{AppenderOptions, Body, CancellableAppender, CancellationToken, Client,
+///                  ClientConfig, Credentials};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::new(ClientConfig::new(Credentials::new("ak", "sk", None)?, "cn-hangzhou")?)?;
+/// let mut log = CancellableAppender::open(&client, AppenderOptions::new("my-bucket", "app.log")).await?;
+/// let token = CancellationToken::new();
+/// let body = Body::from("line\n").with_progress(|sent, total| println!("{sent}/{total}"));
+/// match log.append(body, &token).await {
+///     Ok(done) => println!("object is {} bytes", done.next_append_position),
+///     Err(e) if e.as_error().is_some_and(|e| e.is_cancelled()) => println!("cancelled"),
+///     Err(e) => return Err(e.into()),
+/// }
+/// log.seal().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct CancellableAppender {
+    client: Client,
+    options: AppenderOptions,
+    inner: Appender,
+    unsettled: Option<Unsettled>,
+    stopped: Option<String>,
+}
+
+impl CancellableAppender {
+    /// Opens the session (one HEAD, see [`Appender::open`]).
+    pub async fn open(
+        client: &Client,
+        options: AppenderOptions,
+    ) -> std::result::Result<Self, SessionError> {
+        let inner = Appender::open(client.clone(), options.clone()).await?;
+        Ok(Self {
+            client: client.clone(),
+            options,
+            inner,
+            unsettled: None,
+            stopped: None,
+        })
+    }
+
+    /// The session underneath: position, CRC-64, statistics as far as it knows. After an
+    /// unsettled cancel these are the values from before the cancelled append.
+    pub fn appender(&self) -> &Appender {
+        &self.inner
+    }
+
+    /// Where the next append goes, as far as the session knows.
+    pub fn position(&self) -> u64 {
+        self.inner.position()
+    }
+
+    /// CRC-64 of the whole object, as far as the session knows.
+    pub fn crc64(&self) -> u64 {
+        self.inner.crc64()
+    }
+
+    /// Whether a cancelled append may have been applied; the next call finds out.
+    pub fn is_unsettled(&self) -> bool {
+        self.unsettled.is_some()
+    }
+
+    /// Appends `body` (see [`Appender::append`]) unless `cancel` fires first. A cancelled
+    /// append fails with [`SessionError::Request`] holding a cancellation error
+    /// ([`Error::is_cancelled`]); its `request_sent` is true when the append may have been
+    /// applied (and the next call checks).
+    pub async fn append(
+        &mut self,
+        body: impl Into<Body>,
+        cancel: &CancellationToken,
+    ) -> std::result::Result<Appended, SessionError> {
+        self.check_stopped()?;
+        if cancel.is_cancelled() {
+            return Err(Error::cancelled(false, "before the request was sent").into());
+        }
+        self.settle_unless_cancelled(cancel).await?;
+        let mut body: Body = body.into();
+        let record: Arc<SendRecord> = body.record_sends();
+        let (position, crc64) = (self.inner.position(), self.inner.crc64());
+        let outcome = tokio::select! {
+            biased;
+            () = cancel.cancelled() => None,
+            r = self.inner.append(body) => Some(r),
+        };
+        if let Some(result) = outcome {
+            return result;
+        }
+        let candidates = record.complete_sends();
+        if candidates.is_empty() {
+            log::info!(
+                "append to {}/{} at {position} cancelled before its body was sent: not applied",
+                self.inner.bucket(),
+                self.inner.key()
+            );
+            return Err(Error::cancelled(false, "before the whole body was sent").into());
+        }
+        log::info!(
+            "append to {}/{} at {position} cancelled after its body was sent: it may have been \
+             applied; the next call checks with HEAD",
+            self.inner.bucket(),
+            self.inner.key()
+        );
+        self.unsettled = Some(Unsettled {
+            position,
+            crc64,
+            candidates,
+        });
+        Err(Error::cancelled(
+            true,
+            "after the whole body was sent: it may have been applied; the session checks on its \
+             next call",
+        )
+        .into())
+    }
+
+    /// Seals the object (see [`Appender::seal`]), after settling an unsettled append.
+    pub async fn seal(&mut self) -> std::result::Result<SealAppendObjectOutput, SessionError> {
+        self.check_stopped()?;
+        self.settle().await?;
+        self.inner.seal().await
+    }
+
+    /// Settles an unsettled cancelled append now (one HEAD): `Some(true)` if it was applied,
+    /// `Some(false)` if not, `None` if there was nothing to settle.
+    pub async fn settle(&mut self) -> std::result::Result<Option<bool>, SessionError> {
+        self.check_stopped()?;
+        let Some(u) = self.unsettled.clone() else {
+            return Ok(None);
+        };
+        let fresh = Appender::open(self.client.clone(), self.options.clone()).await?;
+        let (server_length, server_crc64) = (fresh.position(), fresh.crc64());
+        let (length, expected_crc64) = u.candidates.last().copied().unwrap_or_default();
+        let applied = if server_length == u.position && server_crc64 == u.crc64 {
+            false
+        } else if u
+            .candidates
+            .iter()
+            .any(|&(len, crc)| server_length == u.position + len && server_crc64 == crc)
+        {
+            true
+        } else {
+            let e = SessionError::Conflict {
+                position: u.position,
+                length,
+                expected_length: u.position + length,
+                server_length,
+                expected_crc64: Some(expected_crc64),
+                server_crc64: Some(server_crc64),
+                detail: Some("checked after a cancelled append".into()),
+            };
+            self.stopped = Some(e.to_string());
+            log::error!(
+                "append session on {}/{} stopped: {e}",
+                self.inner.bucket(),
+                self.inner.key()
+            );
+            return Err(e);
+        };
+        log::info!(
+            "the cancelled append to {}/{} at {} was {}applied (HEAD: {server_length} bytes)",
+            self.inner.bucket(),
+            self.inner.key(),
+            u.position,
+            if applied { "" } else { "not " }
+        );
+        self.inner = fresh;
+        self.unsettled = None;
+        Ok(Some(applied))
+    }
+
+    async fn settle_unless_cancelled(
+        &mut self,
+        cancel: &CancellationToken,
+    ) -> std::result::Result<(), SessionError> {
+        if self.unsettled.is_none() {
+            return Ok(());
+        }
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => Err(Error::cancelled(false, "before the request was sent").into()),
+            r = self.settle() => r.map(|_| ()),
+        }
+    }
+
+    fn check_stopped(&self) -> std::result::Result<(), SessionError> {
+        match &self.stopped {
+            Some(reason) => Err(SessionError::Poisoned {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The `oss-append` command-line tool against the emulator: stdin piped in blocks (size and
+//! idle flushes while the pipe stays open), a file appended to an existing object, `--seal`,
+//! `--help` and usage errors, and its stderr log (`OSS_APPEND_LOG`) carrying request records
+//! but never a credential, the STS token or the Authorization header.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{pattern, AK, BUCKET, SK};
+use oss_append::crc64;
+use oss_emulator::{start_blocking, BlockingEmulator, EmulatorConfig};
+
+const TOKEN: &str = "cli-sts-token-value-abcdef0123456789";
+
+fn emulator(token: Option<&str>) -> BlockingEmulator {
+    let mut config = EmulatorConfig::new(AK, SK);
+    config.buckets = vec![BUCKET.to_owned()];
+    config.security_token = token.map(str::to_owned);
+    start_blocking(config).expect("emulator starts")
+}
+
+fn cli(emu: &BlockingEmulator, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oss-append"));
+    cmd.args(["--region", "cn-hangzhou", "--endpoint", &emu.endpoint()])
+        .args(args)
+        .env("OSS_ACCESS_KEY_ID", AK)
+        .env("OSS_ACCESS_KEY_SECRET", SK)
+        .env_remove("OSS_SESSION_TOKEN")
+        .env_remove("OSS_APPEND_LOG")
+        .env_remove("OSS_REGION")
+        .env_remove("OSS_ENDPOINT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Waits until the object is `len` bytes long (or fails after 10 s).
+fn wait_for_length(emu: &BlockingEmulator, key: &str, len: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = emu.object(BUCKET, key).map_or(0, |o| o.data.len());
+        if now == len {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the object stayed at {now} bytes, expected {len}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn finish(child: Child) -> (bool, String, String) {
+    let out = child.wait_with_output().expect("the CLI runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn appends(emu: &BlockingEmulator) -> usize {
+    emu.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.query.contains("append"))
+        .count()
+}
+
+#[test]
+fn stdin_is_appended_in_blocks_by_size_and_by_idle_time() {
+    let emu = emulator(None);
+    let key = "cli/tail.log";
+    let mut child = cli(
+        &emu,
+        &[
+            "--bucket",
+            BUCKET,
+            "--key",
+            key,
+            "--block-size",
+            "1k",
+            "--flush-ms",
+            "150",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = pattern(2500, 1);
+    // 2500 bytes at once: two full 1 KiB blocks go out at once ...
+    stdin.write_all(&data).unwrap();
+    stdin.flush().unwrap();
+    wait_for_length(&emu, key, 2048);
+    // ... and the remaining 452 after 150 ms without input, while the pipe is still open.
+    wait_for_length(&emu, key, 2500);
+    assert_eq!(appends(&emu), 3);
+    stdin.write_all(b"last line\n").unwrap();
+    drop(stdin); // end of input: the rest is appended at once
+    let (ok, stdout, stderr) = finish(child);
+    assert!(ok, "stderr: {stderr}");
+    let mut all = data.clone();
+    all.extend_from_slice(b"last line\n");
+    let object = emu.object(BUCKET, key).unwrap();
+    assert_eq!(object.data, all);
+    assert_eq!(
+        stdout.trim(),
+        format!("position={} crc64={}", all.len(), crc64::checksum(&all))
+    );
+    assert_eq!(appends(&emu), 4);
+}
+
+#[test]
+fn a_file_is_appended_to_an_existing_object_and_sealed() {
+    let emu = emulator(None);
+    let key = "cli/file.bin";
+    // An existing appendable object: the CLI resumes at its end.
+    let mut first = cli(&emu, &["--bucket", BUCKET, "--key", key])
+        .spawn()
+        .unwrap();
+    first.stdin.take().unwrap().write_all(b"head:").unwrap();
+    let (ok, stdout, stderr) = finish(first);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        format!("position=5 crc64={}", crc64::checksum(b"head:"))
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("part.bin");
+    let body = pattern(300_000, 2);
+    std::fs::write(&path, &body).unwrap();
+    let child = cli(
+        &emu,
+        &[
+            "--bucket",
+            BUCKET,
+            "--key",
+            key,
+            "--v1",
+            "--seal",
+            path.to_str().unwrap(),
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let (ok, stdout, stderr) = finish(child);
+    assert!(ok, "{stderr}");
+    let mut all = b"head:".to_vec();
+    all.extend_from_slice(&body);
+    assert_eq!(emu.object(BUCKET, key).unwrap().data, all);
+    assert_eq!(
+        stdout.trim(),
+        format!("position={} crc64={}", all.len(), crc64::checksum(&all))
+    );
+    // Sealed: a further run is refused by OSS when it opens the object, exit status 1.
+    let child = cli(
+        &emu,
+        &["--bucket", BUCKET, "--key", key, path.to_str().unwrap()],
+    )
+    .spawn()
+    .unwrap();
+    let (ok, _, stderr) = finish(child);
+    assert!(!ok);
+    assert!(stderr.contains("AppendSealedObjectNotAllowed"), "{stderr}");
+}
+
+#[test]
+fn help_and_usage_errors() {
+    let emu = emulator(None);
+    let out = cli(&emu, &["--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "--bucket",
+        "--block-size",
+        "--flush-ms",
+        "OSS_ACCESS_KEY_ID",
+        "OSS_SESSION_TOKEN",
+        "position=",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}");
+    }
+    let out = cli(&emu, &["--bucket", BUCKET]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--key is required"));
+    let out = cli(&emu, &["--bucket", BUCKET, "--key", "k"])
+        .env_remove("OSS_ACCESS_KEY_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OSS_ACCESS_KEY_SECRET"));
+    assert!(emu.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn the_log_has_request_records_and_no_secrets() {
+    let emu = emulator(Some(TOKEN));
+    let key = "cli/logged.log";
+    for (level, signing) in [("trace", None), ("debug", Some("--v1"))] {
+        let mut args = vec!["--bucket", BUCKET, "--key", key];
+        args.extend(signing);
+        let mut child = cli(&emu, &args)
+            .env("OSS_SESSION_TOKEN", TOKEN)
+            .env("OSS_APPEND_LOG", level)
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"some data\n")
+            .unwrap();
+        let (ok, _, log) = finish(child);
+        assert!(ok, "{log}");
+        // Start and end of the HEAD and the append, with method, bucket, key, status, request
+        // id and duration.
+        assert!(
+            log.contains(&format!("HeadObject {BUCKET}/{key}: HEAD with 0 bytes")),
+            "{log}"
+        );
+        assert!(
+            log.contains(&format!("AppendObject {BUCKET}/{key}: POST with 10 bytes")),
+            "{log}"
+        );
+        let request_id = &emu
+            .requests()
+            .iter()
+            .rev()
+            .find(|r| r.method == "POST")
+            .unwrap()
+            .request_id
+            .clone();
+        assert!(
+            log.contains("POST answered 200 in ") && log.contains(request_id.as_str()),
+            "{log}"
+        );
+        for secret in [
+            SK,
+            TOKEN,
+            "Authorization",
+            "authorization",
+            "Signature",
+            "x-oss-security-token",
+        ] {
+            assert!(
+                !log.contains(secret),
+                "the {level} log shows {secret}:\n{log}"
+            );
+        }
+    }
+    // Without the variable: nothing on stderr.
+    let mut child = cli(&emu, &["--bucket", BUCKET, "--key", key])
+        .env("OSS_SESSION_TOKEN", TOKEN)
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"quiet\n").unwrap();
+    let (ok, _, log) = finish(child);
+    assert!(ok);
+    assert_eq!(log, "");
+}
