@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use oss_append::{
-    crc64, AppendObjectRequest, AppendOptions, AppenderOptions, Client, Error, RetryPolicy,
-    SessionError, StorageClass,
+    crc64, AppendObjectRequest, AppendOptions, Appender, AppenderOptions, Client, Error,
+    RetryPolicy, SessionError, StorageClass,
 };
 use oss_emulator::{Fault, FaultOp, RunningEmulator};
 
@@ -550,4 +550,15 @@ async fn restart_with_the_same_data_dir_keeps_every_confirmed_append() {
     let again = client.appender(session_options("s/restart")).await.unwrap();
     assert_eq!(again.position(), 19);
     assert_eq!(again.crc64(), crc64::checksum(b"before,after,during"));
+}
+
+/// The binding runs session calls on a multi-threaded runtime: their futures must be `Send`.
+#[allow(dead_code)]
+fn session_futures_are_send(client: Client, mut session: Appender) {
+    fn send<T: Send>(_: T) {}
+    send(client.appender(AppenderOptions::new(BUCKET, "k")));
+    send(session.append("x"));
+    send(session.seal());
+    send(client.seal_append_object(BUCKET, "k", 0));
+    send(client.head_object_output(BUCKET, "k"));
 }
