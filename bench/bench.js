@@ -43,7 +43,7 @@ const BUCKET = 'bench-bucket';
 
 function parseArgs(argv) {
   const o = {
-    runs: 5, chainRuns: 5, rssRuns: 3, appends: 2000, warmup: 50, chunk: 1024,
+    runs: 9, chainRuns: 7, rssRuns: 3, appends: 2000, warmup: 50, chunk: 1024,
     fileSize: 256 * MiB, rssSizes: [16 * MiB, 1024 * MiB], crc: true, emulator: 'auto',
     out: path.join(__dirname, 'results.json'),
   };
@@ -292,6 +292,7 @@ async function scenarioFile(emu, o, file, size, clients, runs, label) {
       runs: rs.length,
       seconds: median(rs.map((r) => r.result.elapsedMs / 1000)),
       mibPerS: median(rs.map((r) => r.mibPerS)),
+      bestMibPerS: Math.max(...rs.map((r) => r.mibPerS)),
       peakRssMiB: median(rs.map((r) => r.peakRss / MiB)),
       readyRssMiB: median(rs.map((r) => (r.readyRss ?? NaN) / MiB)),
       clientCpuS: median(rs.map((r) => r.clientCpuS)),
@@ -336,6 +337,7 @@ async function scenarioChain(emu, o) {
     summary[c] = {
       runs: rs.length,
       p50Ms: median(rs.map((r) => r.p50)),
+      bestP50Ms: Math.min(...rs.map((r) => r.p50)),
       p99Ms: median(rs.map((r) => r.p99)),
       meanMs: median(rs.map((r) => r.mean)),
       appendsPerS: median(rs.map((r) => r.perS)),
@@ -405,6 +407,8 @@ function report(res) {
   const rows = [['metric (medians)', 'oss-append', 'ali-oss', 'curl @file', 'curl -T', 'oa/ali', 'oa/curl']];
   rows.push([`1. ${sizeLabel} fd append, MiB/s`, fmt(oa.mibPerS, 0), fmt(ali.mibPerS, 0), fmt(curl.mibPerS, 0), fmt(curlT.mibPerS, 0),
     fmt(oa.mibPerS / ali.mibPerS), fmt(oa.mibPerS / curl.mibPerS)]);
+  rows.push([`1. ${sizeLabel} fd append, MiB/s, best run`, fmt(oa.bestMibPerS, 0), fmt(ali.bestMibPerS, 0), fmt(curl.bestMibPerS, 0),
+    fmt(curlT.bestMibPerS, 0), fmt(oa.bestMibPerS / ali.bestMibPerS), fmt(oa.bestMibPerS / curl.bestMibPerS)]);
   rows.push([`1. ${sizeLabel} fd append, s`, fmt(oa.seconds, 3), fmt(ali.seconds, 3), fmt(curl.seconds, 3), fmt(curlT.seconds, 3),
     fmt(oa.seconds / ali.seconds), fmt(oa.seconds / curl.seconds)]);
   rows.push(['1. client CPU, s', fmt(oa.clientCpuS), fmt(ali.clientCpuS), fmt(curl.clientCpuS), fmt(curlT.clientCpuS),
@@ -415,11 +419,14 @@ function report(res) {
   const b = ch['ali-oss'];
   const n = res.scenarios.chain.appends;
   rows.push([`2. ${n} x 1 KiB appends, p50 ms`, fmt(a.p50Ms, 3), fmt(b.p50Ms, 3), '', '', fmt(a.p50Ms / b.p50Ms), '']);
+  rows.push(['2. p50 ms, best run', fmt(a.bestP50Ms, 3), fmt(b.bestP50Ms, 3), '', '', fmt(a.bestP50Ms / b.bestP50Ms), '']);
   rows.push(['2. p99 ms', fmt(a.p99Ms, 3), fmt(b.p99Ms, 3), '', '', fmt(a.p99Ms / b.p99Ms), '']);
   rows.push(['2. appends/s', fmt(a.appendsPerS, 0), fmt(b.appendsPerS, 0), '', '', fmt(a.appendsPerS / b.appendsPerS), '']);
   rows.push(['2. client CPU per append, us', fmt(a.clientCpuUsPerAppend, 0), fmt(b.clientCpuUsPerAppend, 0), '', '',
     fmt(a.clientCpuUsPerAppend / b.clientCpuUsPerAppend), '']);
   rows.push(['2. emulator CPU per append, us', fmt(a.emulatorCpuUsPerAppend, 0), fmt(b.emulatorCpuUsPerAppend, 0), '', '', '', '']);
+  rows.push(['3. RSS before the append (Node + client), MiB', fmt(oa.readyRssMiB, 1), fmt(ali.readyRssMiB, 1), '', '',
+    fmt(oa.readyRssMiB / ali.readyRssMiB), '']);
   for (const s of rss.sizes) {
     const r = rss.bySize[s];
     rows.push([`3. peak RSS, ${s / MiB} MiB file, MiB`, fmt(r['oss-append'], 1), fmt(r['ali-oss'], 1),
@@ -452,7 +459,8 @@ function targets(res) {
   const rss = res.scenarios.rss;
   const t = [];
   const r1 = f['oss-append'].mibPerS / f['ali-oss'].mibPerS;
-  t.push({ name: 'fd throughput >= 3x ali-oss', met: r1 >= 3, detail: `${fmt(r1)}x` });
+  const wire = f.curl.mibPerS / f['ali-oss'].mibPerS;
+  t.push({ name: 'fd throughput >= 3x ali-oss', met: r1 >= 3, detail: `${fmt(r1)}x (the wire itself, curl/ali-oss: ${fmt(wire)}x)` });
   const r2 = f['oss-append'].mibPerS / f.curl.mibPerS;
   t.push({ name: 'fd throughput >= 0.8x curl --data-binary', met: r2 >= 0.8, detail: `${fmt(r2)}x` });
   const r3 = ch['oss-append'].p50Ms / ch['ali-oss'].p50Ms;

@@ -7,7 +7,7 @@
 #
 # Usage: bash bench/run.sh [--quick] [--runs N] [--chain-runs N] [--rss-runs N] [--appends N]
 #                          [--emulator auto|memory|durable] [--no-crc] [--out FILE]
-# (options go to bench/bench.js; see its header). About 3-4 minutes on 2 cores once built.
+# (options go to bench/bench.js; see its header). About 4 minutes on 2 cores once built.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
