@@ -450,6 +450,9 @@ function report(res) {
     `loadavg(1 min) ${fmt(median(loads.map((l) => l.loadavg1Median)))}`);
   lines.push(`Emulator: scenarios 1 and 3 ${res.scenarios.file.emulator}, scenario 2 ${res.scenarios.chain.emulator}; ` +
     `CPU over the whole run ${res.emulators.map((e) => `${fmt(e.cpuTotalS)} s (${e.mode})`).join(', ')}`);
+  const sc = (n, x) => `${n} ${fmt(x.emulatorScenario.cpuS)} s CPU in ${fmt(x.emulatorScenario.wallS, 1)} s`;
+  lines.push(`Emulator per scenario: ${sc('1:', res.scenarios.file)}, ${sc('2:', res.scenarios.chain)}, ${sc('3:', res.scenarios.rss)} ` +
+    '(client start-up and cleanup included in the wall time)');
   return lines.join('\n');
 }
 
@@ -532,16 +535,27 @@ async function main() {
 
     const res = { date: started.toISOString(), machine: machine(), options: { ...o, dist: undefined }, scenarios: {} };
 
+    // Emulator CPU (utime+stime) and wall time around a whole scenario.
+    const around = async (emu, fn) => {
+      const cpu0 = cpuSeconds(emu.pid);
+      const t0 = process.hrtime.bigint();
+      const out = await fn();
+      out.emulatorScenario = { cpuS: cpuSeconds(emu.pid) - cpu0, wallS: Number(process.hrtime.bigint() - t0) / 1e9 };
+      return out;
+    };
+
     log(`scenario 1: one ${o.fileSize / MiB} MiB append from a file, ${o.runs} runs per client`);
-    res.scenarios.file = await scenarioFile(fileEmu, o, files[o.fileSize], o.fileSize,
-      ['oss-append', 'ali-oss', 'curl', 'curl-T'], o.runs, 'file');
+    res.scenarios.file = await around(fileEmu, () => scenarioFile(fileEmu, o, files[o.fileSize], o.fileSize,
+      ['oss-append', 'ali-oss', 'curl', 'curl-T'], o.runs, 'file'));
 
     log(`scenario 2: ${o.appends} chained appends of ${o.chunk} B, ${o.chainRuns} runs per client`);
-    res.scenarios.chain = await scenarioChain(chainEmu, o);
+    res.scenarios.chain = await around(chainEmu, () => scenarioChain(chainEmu, o));
 
     log(`scenario 3: peak RSS for ${o.rssSizes.map((s) => `${s / MiB} MiB`).join(', ')} (+ ${o.fileSize / MiB} MiB from scenario 1), ${o.rssRuns} runs per client`);
     const bySize = { [o.fileSize]: Object.fromEntries(['oss-append', 'ali-oss'].map((c) => [c, res.scenarios.file.clients[c].peakRssMiB])) };
     const rssRuns = {};
+    const rssCpu0 = cpuSeconds(fileEmu.pid);
+    const rssT0 = process.hrtime.bigint();
     for (const s of o.rssSizes) {
       const r = await scenarioFile(fileEmu, o, files[s], s, ['oss-append', 'ali-oss'], o.rssRuns, `rss-${s / MiB}MiB`);
       rssRuns[s] = r;
@@ -553,6 +567,7 @@ async function main() {
     res.scenarios.rss = {
       sizes: allSizes, smallest, largest, bySize, runs: rssRuns,
       growthMiB: Object.fromEntries(['oss-append', 'ali-oss'].map((c) => [c, bySize[largest][c] - bySize[smallest][c]])),
+      emulatorScenario: { cpuS: cpuSeconds(fileEmu.pid) - rssCpu0, wallS: Number(process.hrtime.bigint() - rssT0) / 1e9 },
     };
     res.scenarios.file.emulator = fileEmu.mode;
     res.scenarios.chain.emulator = chainEmu.mode;
