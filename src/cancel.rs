@@ -146,6 +146,12 @@ impl CancellableAppender {
         self.inner.crc64()
     }
 
+    /// Why the session stopped, if it did (a conflict found after a cancel, or any reason of
+    /// the session underneath).
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.as_deref().or_else(|| self.inner.poisoned())
+    }
+
     /// Whether a cancelled append may have been applied; the next call finds out.
     pub fn is_unsettled(&self) -> bool {
         self.unsettled.is_some()

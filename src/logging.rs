@@ -25,7 +25,7 @@
 
 use std::io::Write;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
@@ -48,6 +48,8 @@ static LOGGER: Logger = Logger {
     level: AtomicUsize::new(0),
 };
 static INSTALLED: OnceLock<bool> = OnceLock::new();
+/// Set once the level was chosen in code ([`set_level`]): the environment no longer applies.
+static CHOSEN_IN_CODE: AtomicBool = AtomicBool::new(false);
 
 /// Parses `off`, `error`, `warn`, `info`, `debug`, `trace` (any case, surrounding blanks
 /// ignored).
@@ -62,8 +64,12 @@ pub fn parse_level(text: &str) -> Result<LevelFilter> {
 
 /// Installs this module's logger (once per process) with the level from `OSS_APPEND_LOG`.
 /// Returns whether it logs now: false when the variable is unset, empty, invalid (a line on
-/// stderr says so) or `off`, or when the process already has another logger.
+/// stderr says so) or `off`, when the process already has another logger, or when the level was
+/// set in code already ([`set_level`] wins over the environment).
 pub fn init_from_env() -> bool {
+    if CHOSEN_IN_CODE.load(Ordering::Acquire) {
+        return false;
+    }
     let Ok(value) = std::env::var(ENV_VAR) else {
         return false;
     };
@@ -71,7 +77,7 @@ pub fn init_from_env() -> bool {
         return false;
     }
     match parse_level(&value) {
-        Ok(level) => set_level_filter(level),
+        Ok(level) => install_with(level),
         Err(e) => {
             eprintln!("oss-append: ignoring {ENV_VAR}: {e}");
             false
@@ -87,6 +93,11 @@ pub fn set_level(level: &str) -> Result<bool> {
 
 /// Sets the level, installing the logger if needed (see [`set_level`]).
 pub fn set_level_filter(level: LevelFilter) -> bool {
+    CHOSEN_IN_CODE.store(true, Ordering::Release);
+    install_with(level)
+}
+
+fn install_with(level: LevelFilter) -> bool {
     let installed = *INSTALLED.get_or_init(|| log::set_logger(&LOGGER).is_ok());
     if installed {
         LOGGER.level.store(level as usize, Ordering::Release);

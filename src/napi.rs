@@ -6,31 +6,53 @@
 //!
 //! Exports (see `ohos-package/src/main/cpp/types/liboss_append/index.d.ts`):
 //! - `createClient(config) -> NativeClient` (throws a mapped error on a bad config);
-//! - `NativeClient.appendObject(bucket, key, data, position?, options?) -> Promise<result>`;
+//! - `NativeClient.appendObject(bucket, key, data, position?, options?, control?) ->
+//!   Promise<result>`; `control` is `{ progress?, timeout? }` and the call sets its `cancel`
+//!   function before returning;
+//! - `NativeClient.sealAppendObject(bucket, key, position)`;
+//! - `NativeClient.openAppender(bucket, key, options?, retry?) -> Promise<NativeAppender>`: an
+//!   append session (a [`CancellableAppender`]) with `append(data, control?)`, `seal()` and
+//!   `state()`;
 //! - `NativeClient.headObject(bucket, key)`, `NativeClient.getObject(bucket, key)`,
 //!   `NativeClient.putObject(bucket, key, data)`: used by the facade's `headObject` and by the
 //!   tests (to read objects back and to create normal objects);
-//! - `errorCodes()`: the client-side error codes, for the facade and the docs.
+//! - `errorCodes()`: the client-side error codes, for the facade and the docs;
+//! - `setLogLevel(level)`: turns the crate's logger on (hilog on OHOS, stderr on hosts).
+//!
+//! Progress callbacks run on the JS thread through a threadsafe function, throttled by the
+//! core's rule ([`crate::progress`]); every call made for an operation has run before its
+//! promise settles, and none comes after.
 //!
 //! Rejections and throws are JS `Error` objects with own properties `code`, `message`,
 //! `requestId`, `status`, `ec`, `hostId`, `recommendDoc`, `headers`, `details`, and where they
-//! apply `nextAppendPosition`, `field`, `requestSent`, `clientCrc64`, `serverCrc64`.
+//! apply `nextAppendPosition`, `field`, `requestSent`, `clientCrc64`, `serverCrc64`, and for
+//! append sessions `attempts`, `position`, `length`, `expectedLength`, `serverLength`,
+//! `lastError` (the error behind `ClientRetriesExhausted` / `ClientOutcomeUnknown`).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use napi_ohos::bindgen_prelude::{
-    sys, ArrayBuffer, Env, FunctionCallContext, JsObjectValue, JsValue, Object, Status, TypedArray,
-    Unknown, ValueType,
+    sys, ArrayBuffer, Env, FnArgs, FromNapiValue, FunctionCallContext, JsObjectValue, JsValue,
+    Object, Status, TypedArray, Unknown, ValueType,
+};
+use napi_ohos::threadsafe_function::{
+    ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
 
 use crate::body::Body;
+use crate::cancel::{CancellableAppender, CancellationToken};
 use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::credentials::Credentials;
 use crate::error::{Error, TransportErrorKind};
 use crate::options::{AppendOptions, ContentMd5};
+use crate::progress::ProgressObserver;
 use crate::request::AppendObjectRequest;
-use crate::response::{AppendObjectOutput, RawResponse};
+use crate::response::{AppendObjectOutput, RawResponse, SealAppendObjectOutput};
+use crate::retry::RetryPolicy;
+use crate::session::{Appended, AppenderOptions, SessionError};
 use crate::{options, validate};
 
 /// `status` of every client-side error: there is no HTTP status to report.
@@ -55,6 +77,20 @@ pub mod codes {
     /// The caller cancelled the call (`signal`); `requestSent` says whether OSS may have
     /// applied it.
     pub const CANCELLED: &str = "ClientCancelled";
+    /// Append session: after a lost answer or a cancel, the object was neither as before nor
+    /// as the append would have made it (another writer); the session stopped.
+    pub const APPEND_CONFLICT: &str = "ClientAppendConflict";
+    /// Append session: it stopped earlier (conflict, another writer, CRC mismatch, unknown
+    /// outcome); nothing was sent. Open a new one.
+    pub const SESSION_POISONED: &str = "ClientSessionPoisoned";
+    /// Append session: it sealed the object; nothing was sent.
+    pub const SESSION_SEALED: &str = "ClientSessionSealed";
+    /// Append session: a try may have been applied and it could not be found out; the session
+    /// stopped (open a new one to read the object's length).
+    pub const OUTCOME_UNKNOWN: &str = "ClientOutcomeUnknown";
+    /// Append session: transient failures until the retry budget ran out; nothing of the
+    /// append was applied (`lastError` is the last failure).
+    pub const RETRIES_EXHAUSTED: &str = "ClientRetriesExhausted";
 }
 
 // --- Module registration ----------------------------------------------------------------------
@@ -72,6 +108,7 @@ napi_ohos::ctor::declarative::ctor! {
         use napi_ohos::bindgen_prelude::register_module_export;
         register_module_export(None, "createClient\0", export_create_client);
         register_module_export(None, "errorCodes\0", export_error_codes);
+        register_module_export(None, "setLogLevel\0", export_set_log_level);
         #[cfg(target_env = "ohos")]
         ohos::register();
     }
@@ -160,6 +197,12 @@ unsafe fn export_error_codes(raw_env: sys::napi_env) -> napi_ohos::Result<sys::n
             ("bodyRead", codes::BODY_READ),
             ("crcMismatch", codes::CRC_MISMATCH),
             ("invalidResponse", codes::INVALID_RESPONSE),
+            ("cancelled", codes::CANCELLED),
+            ("appendConflict", codes::APPEND_CONFLICT),
+            ("sessionPoisoned", codes::SESSION_POISONED),
+            ("sessionSealed", codes::SESSION_SEALED),
+            ("outcomeUnknown", codes::OUTCOME_UNKNOWN),
+            ("retriesExhausted", codes::RETRIES_EXHAUSTED),
         ] {
             obj.set_named_property(name, code)?;
         }
@@ -167,12 +210,33 @@ unsafe fn export_error_codes(raw_env: sys::napi_env) -> napi_ohos::Result<sys::n
     })
 }
 
-/// `createClient(config)`: a client object with the methods `appendObject`, `headObject` and
-/// `getObject`, sharing one connection pool. Throws a mapped error (code
-/// `ClientInvalidArgument`) when the config breaks a rule.
+/// `setLogLevel(level)`: `off`, `error`, `warn`, `info`, `debug` or `trace`. Installs the crate's
+/// logger (hilog on OHOS, stderr on hosts) if the process has none; returns whether records of
+/// that level now go out. Throws `ClientInvalidArgument` (field `level`) on another value.
+unsafe fn export_set_log_level(raw_env: sys::napi_env) -> napi_ohos::Result<sys::napi_value> {
+    let env = Env::from_raw(raw_env);
+    function(&env, "setLogLevel", |ctx| {
+        let env: &Env = ctx.env;
+        let level = to_string("level", required_arg(env, &ctx, 0)?)
+            .and_then(|level| crate::logging::set_level(&level))
+            .map_err(|e| throwable(env, &e))?;
+        let mut value = std::ptr::null_mut();
+        check(unsafe { sys::napi_get_boolean(env.raw(), level, &mut value) })?;
+        Ok(Raw(value))
+    })
+}
+
+/// `createClient(config)`: a client object with the methods `appendObject`,
+/// `sealAppendObject`, `openAppender`, `headObject`, `getObject` and `putObject`, sharing one
+/// connection pool. Throws a mapped error (code `ClientInvalidArgument`) when the config breaks
+/// a rule. The first call turns logging on when `OSS_APPEND_LOG` is set.
 unsafe fn export_create_client(raw_env: sys::napi_env) -> napi_ohos::Result<sys::napi_value> {
     let env = Env::from_raw(raw_env);
     function(&env, "createClient", |ctx| {
+        static LOG_FROM_ENV: std::sync::Once = std::sync::Once::new();
+        LOG_FROM_ENV.call_once(|| {
+            crate::logging::init_from_env();
+        });
         let env: &Env = ctx.env;
         let config = required_arg(env, &ctx, 0)?;
         let client = client_config(config)
@@ -185,8 +249,14 @@ unsafe fn export_create_client(raw_env: sys::napi_env) -> napi_ohos::Result<sys:
         let head = function(env, "headObject", move |ctx| head_object(&c, ctx))?;
         let c = client.clone();
         let get = function(env, "getObject", move |ctx| get_object(&c, ctx))?;
+        let c = client.clone();
+        let seal = function(env, "sealAppendObject", move |ctx| seal_object(&c, ctx))?;
+        let c = client.clone();
+        let open = function(env, "openAppender", move |ctx| open_appender(&c, ctx))?;
         let put = function(env, "putObject", move |ctx| put_object(&client, ctx))?;
         obj.set_named_property("appendObject", Raw(append))?;
+        obj.set_named_property("sealAppendObject", Raw(seal))?;
+        obj.set_named_property("openAppender", Raw(open))?;
         obj.set_named_property("putObject", Raw(put))?;
         obj.set_named_property("headObject", Raw(head))?;
         obj.set_named_property("getObject", Raw(get))?;
@@ -231,10 +301,11 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeRawResponse {
     }
 }
 
-/// `appendObject(bucket, key, data, position?, options?)`. Arguments are converted on the JS
-/// thread (a file descriptor is duplicated before this returns); the upload runs on tokio. The
-/// promise resolves with `{ status, headers, requestId, nextAppendPosition, hashCrc64ecma, etag,
-/// versionId }` or rejects with a mapped error.
+/// `appendObject(bucket, key, data, position?, options?, control?)`. Arguments are converted on
+/// the JS thread (a file descriptor is duplicated before this returns); the upload runs on
+/// tokio. `control` (`{ progress?, timeout? }`) gets its `cancel` function set before this
+/// returns. The promise resolves with `{ status, headers, requestId, nextAppendPosition,
+/// hashCrc64ecma, etag, versionId }` or rejects with a mapped error.
 fn append_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
     let env: &Env = ctx.env;
     let request = append_request(
@@ -244,18 +315,493 @@ fn append_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result
         arg(&ctx, 3)?,
         arg(&ctx, 4)?,
     );
+    let control = call_control(env, arg(&ctx, 5)?, true)?;
     let client = client.clone();
     let work = async move {
-        Ok(match request {
-            Ok(request) => client.append_object(request).await,
-            Err(e) => Err(e),
-        })
+        let (mut request, control) = match (request, control) {
+            (Ok(request), Ok(control)) => (request, control),
+            (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+        };
+        if let Some(progress) = &control.progress {
+            request = request.with_progress(progress.observer());
+        }
+        request.timeout = control.timeout;
+        request.cancellation = Some(control.token.clone());
+        let result = client.append_object(request).await;
+        control.finish().await;
+        Ok(result)
     };
     let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
         Ok(output) => Ok(NativeAppendResult(output)),
         Err(e) => Err(throwable(env, &e)),
     })?;
     Ok(Raw(promise.raw()))
+}
+
+/// `sealAppendObject(bucket, key, position)`: resolves with `{ status, headers, requestId,
+/// sealedTime, etag }`.
+fn seal_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let target = bucket_and_key(required_arg(env, &ctx, 0)?, required_arg(env, &ctx, 1)?).and_then(
+        |(bucket, key)| {
+            let position = position_arg(arg(&ctx, 2).map_err(|e| engine("position", e))?)?
+                .ok_or_else(|| {
+                    invalid(
+                        "position",
+                        "is required: the object's length (its x-oss-next-append-position)",
+                    )
+                })?;
+            Ok((bucket, key, position))
+        },
+    );
+    let client = client.clone();
+    let work = async move {
+        Ok(match target {
+            Ok((bucket, key, position)) => client.seal_append_object(&bucket, &key, position).await,
+            Err(e) => Err(e),
+        })
+    };
+    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+        Ok(output) => Ok(NativeSealResult(output)),
+        Err(e) => Err(throwable(env, &e)),
+    })?;
+    Ok(Raw(promise.raw()))
+}
+
+/// `openAppender(bucket, key, options?, retry?)`: opens an append session (one HEAD) and
+/// resolves with a `NativeAppender` object.
+fn open_appender(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let options = appender_options(
+        required_arg(env, &ctx, 0)?,
+        required_arg(env, &ctx, 1)?,
+        arg(&ctx, 2)?,
+        arg(&ctx, 3)?,
+    );
+    let client = client.clone();
+    let work = async move {
+        Ok(match options {
+            Ok(options) => CancellableAppender::open(&client, options).await,
+            Err(e) => Err(SessionError::from(e)),
+        })
+    };
+    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+        Ok(session) => Ok(NativeSession(Arc::new(SessionHandle::new(session)))),
+        Err(e) => Err(session_throwable(env, &e)),
+    })?;
+    Ok(Raw(promise.raw()))
+}
+
+// --- Append sessions -------------------------------------------------------------------------
+
+/// What `state()` reports, refreshed after every operation.
+#[derive(Debug, Clone)]
+struct SessionState {
+    position: u64,
+    crc64: u64,
+    exists: bool,
+    unsettled: bool,
+    sealed: bool,
+    stopped: Option<String>,
+}
+
+impl SessionState {
+    fn of(s: &CancellableAppender) -> Self {
+        Self {
+            position: s.position(),
+            crc64: s.crc64(),
+            exists: s.appender().exists(),
+            unsettled: s.is_unsettled(),
+            sealed: s.appender().is_sealed(),
+            stopped: s.stopped().map(str::to_owned),
+        }
+    }
+}
+
+/// One session shared by the JS object's methods. Operations run one at a time, in the order
+/// of the JS calls: each call takes its place in a queue on the JS thread (the tail of a chain
+/// of "done" signals) before its task is spawned, and the task waits for the call before it.
+struct SessionHandle {
+    session: tokio::sync::Mutex<CancellableAppender>,
+    state: Mutex<SessionState>,
+    tail: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+}
+
+/// A call's place in the queue: wait for `previous`, keep `done` until finished (dropping it
+/// lets the next call go).
+struct Turn {
+    previous: Option<tokio::sync::oneshot::Receiver<()>>,
+    _done: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Turn {
+    /// Resolves when every earlier call of the session has finished (or given up its place).
+    async fn wait(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            let _ = previous.await;
+        }
+    }
+}
+
+impl SessionHandle {
+    fn new(session: CancellableAppender) -> Self {
+        Self {
+            state: Mutex::new(SessionState::of(&session)),
+            session: tokio::sync::Mutex::new(session),
+            tail: Mutex::new(None),
+        }
+    }
+
+    /// Takes the next place in the queue (on the JS thread, in call order).
+    fn enqueue(&self) -> Turn {
+        let (done, next) = tokio::sync::oneshot::channel();
+        let previous = self
+            .tail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(next);
+        Turn {
+            previous,
+            _done: done,
+        }
+    }
+
+    fn snapshot(&self) -> SessionState {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn refresh(&self, session: &CancellableAppender) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = SessionState::of(session);
+    }
+}
+
+/// The JS object of a session: `append(data, control?)`, `seal()`, `state()`.
+struct NativeSession(Arc<SessionHandle>);
+
+impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSession {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi_ohos::Result<sys::napi_value> {
+        let env = Env::from_raw(env);
+        let handle = val.0;
+        let mut obj = Object::new(&env)?;
+        let h = handle.clone();
+        let append = function(&env, "append", move |ctx| session_append(&h, ctx))?;
+        let h = handle.clone();
+        let seal = function(&env, "seal", move |ctx| session_seal(&h, ctx))?;
+        let state = function(&env, "state", move |ctx| {
+            let state = handle.snapshot();
+            // SAFETY: called by the engine with a live env.
+            let value = unsafe {
+                NativeSessionState::to_napi_value(ctx.env.raw(), NativeSessionState(state))
+            }?;
+            Ok(Raw(value))
+        })?;
+        obj.set_named_property("append", Raw(append))?;
+        obj.set_named_property("seal", Raw(seal))?;
+        obj.set_named_property("state", Raw(state))?;
+        Ok(obj.raw())
+    }
+}
+
+/// `{ position, crc64, exists, unsettled, sealed, stopped? }`.
+struct NativeSessionState(SessionState);
+
+impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSessionState {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi_ohos::Result<sys::napi_value> {
+        let env = Env::from_raw(env);
+        let s = val.0;
+        let mut obj = Object::new(&env)?;
+        obj.set_named_property("position", s.position as f64)?;
+        obj.set_named_property("crc64", s.crc64.to_string())?;
+        obj.set_named_property("exists", s.exists)?;
+        obj.set_named_property("unsettled", s.unsettled)?;
+        obj.set_named_property("sealed", s.sealed)?;
+        obj.set_named_property("stopped", s.stopped)?;
+        Ok(obj.raw())
+    }
+}
+
+/// `append(data, control?)` of a session: resolves with the confirmed append.
+fn session_append(handle: &Arc<SessionHandle>, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let body = body(required_arg(env, &ctx, 0)?);
+    let control = call_control(env, arg(&ctx, 1)?, false)?;
+    let handle = handle.clone();
+    let mut turn = handle.enqueue();
+    let work = async move {
+        let (mut body, control) = match (body, control) {
+            (Ok(body), Ok(control)) => (body, control),
+            (Err(e), _) | (_, Err(e)) => return Ok(Err(SessionError::from(e))),
+        };
+        if let Some(progress) = &control.progress {
+            body = body.with_progress(progress.observer());
+        }
+        let token = control.token.clone();
+        let guard = tokio::select! {
+            biased;
+            () = token.cancelled() => None,
+            guard = async {
+                turn.wait().await;
+                handle.session.lock().await
+            } => Some(guard),
+        };
+        let result = match guard {
+            None => Err(SessionError::from(Error::cancelled(
+                false,
+                "before the request was sent (while an earlier call of the session ran)",
+            ))),
+            Some(mut session) => {
+                let result = session.append(body, &token).await;
+                handle.refresh(&session);
+                result
+            }
+        };
+        control.finish().await;
+        Ok(result.map(|appended| (appended, handle.snapshot())))
+    };
+    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+        Ok((appended, state)) => Ok(NativeSessionAppend(appended, state)),
+        Err(e) => Err(session_throwable(env, &e)),
+    })?;
+    Ok(Raw(promise.raw()))
+}
+
+/// `seal()` of a session.
+fn session_seal(handle: &Arc<SessionHandle>, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let handle = handle.clone();
+    let mut turn = handle.enqueue();
+    let work = async move {
+        turn.wait().await;
+        let mut session = handle.session.lock().await;
+        let result = session.seal().await;
+        handle.refresh(&session);
+        Ok(result)
+    };
+    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+        Ok(output) => Ok(NativeSealResult(output)),
+        Err(e) => Err(session_throwable(env, &e)),
+    })?;
+    Ok(Raw(promise.raw()))
+}
+
+/// A confirmed session append: `{ position, length, nextAppendPosition, hashCrc64ecma,
+/// attempts, recovered, requestId, status, headers, etag?, versionId?, state }`. When the append
+/// was confirmed by HEAD (`recovered`), `status` is 200 and `headers` holds the confirmed
+/// `x-oss-next-append-position`, `x-oss-hash-crc64ecma` and `x-oss-request-id`.
+struct NativeSessionAppend(Appended, SessionState);
+
+impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSessionAppend {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi_ohos::Result<sys::napi_value> {
+        let raw_env = env;
+        let env = Env::from_raw(env);
+        let NativeSessionAppend(a, state) = val;
+        let mut obj = Object::new(&env)?;
+        obj.set_named_property("position", a.position as f64)?;
+        obj.set_named_property("length", a.length as f64)?;
+        obj.set_named_property("nextAppendPosition", a.next_append_position as f64)?;
+        obj.set_named_property("hashCrc64ecma", a.hash_crc64ecma.to_string())?;
+        obj.set_named_property("attempts", a.attempts)?;
+        obj.set_named_property("recovered", a.recovered)?;
+        obj.set_named_property("requestId", a.request_id.clone())?;
+        let (status, headers, etag, version_id) = match a.output {
+            Some(out) => (
+                out.status,
+                to_hash_map(out.headers),
+                out.etag,
+                out.version_id,
+            ),
+            None => {
+                let mut headers = HashMap::new();
+                headers.insert(
+                    crate::response::NEXT_APPEND_POSITION.to_owned(),
+                    a.next_append_position.to_string(),
+                );
+                headers.insert(
+                    "x-oss-hash-crc64ecma".to_owned(),
+                    a.hash_crc64ecma.to_string(),
+                );
+                headers.insert(crate::response::REQUEST_ID.to_owned(), a.request_id);
+                (200, headers, None, None)
+            }
+        };
+        obj.set_named_property("status", i32::from(status))?;
+        obj.set_named_property("headers", headers)?;
+        obj.set_named_property("etag", etag)?;
+        obj.set_named_property("versionId", version_id)?;
+        // SAFETY: same env.
+        let state =
+            unsafe { NativeSessionState::to_napi_value(raw_env, NativeSessionState(state)) }?;
+        obj.set_named_property("state", Raw(state))?;
+        Ok(obj.raw())
+    }
+}
+
+/// `{ status, headers, requestId, sealedTime, etag? }`.
+struct NativeSealResult(SealAppendObjectOutput);
+
+impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSealResult {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi_ohos::Result<sys::napi_value> {
+        let env = Env::from_raw(env);
+        let out = val.0;
+        let mut obj = Object::new(&env)?;
+        obj.set_named_property("status", i32::from(out.status))?;
+        obj.set_named_property("headers", to_hash_map(out.headers))?;
+        obj.set_named_property("requestId", out.request_id)?;
+        obj.set_named_property("sealedTime", out.sealed_time)?;
+        obj.set_named_property("etag", out.etag)?;
+        Ok(obj.raw())
+    }
+}
+
+// --- Per-call control: progress, timeout, cancel ---------------------------------------------
+
+/// `(sent, total) => void` on the JS thread.
+type ProgressTsfn =
+    ThreadsafeFunction<FnArgs<(f64, f64)>, UnknownReturnValue, FnArgs<(f64, f64)>, Status, false>;
+
+/// The JS progress callback of one call. Calls are queued to the JS thread without blocking;
+/// [`JsProgress::close`] stops further calls and waits until the queued ones have run, so that
+/// all of them come before the promise settles.
+struct JsProgress {
+    tsfn: Arc<ProgressTsfn>,
+    /// Whether the call is over, and the completion of the latest queued call (the queue is
+    /// FIFO: when it has run, all earlier ones have).
+    gate: Arc<Mutex<(bool, Option<tokio::sync::oneshot::Receiver<()>>)>>,
+}
+
+impl JsProgress {
+    fn observer(&self) -> ProgressObserver {
+        let tsfn = self.tsfn.clone();
+        let gate = self.gate.clone();
+        ProgressObserver::new(move |sent, total| {
+            let mut gate = gate.lock().unwrap_or_else(|e| e.into_inner());
+            if gate.0 {
+                return;
+            }
+            let (done, ran) = tokio::sync::oneshot::channel();
+            let status = tsfn.call_with_return_value(
+                FnArgs::from((sent as f64, total as f64)),
+                ThreadsafeFunctionCallMode::NonBlocking,
+                move |_, _| {
+                    // Exceptions thrown by the callback land here too: they are ignored.
+                    let _ = done.send(());
+                    Ok(())
+                },
+            );
+            if status == Status::Ok {
+                gate.1 = Some(ran);
+            }
+        })
+    }
+
+    async fn close(&self) {
+        let last = {
+            let mut gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+            gate.0 = true;
+            gate.1.take()
+        };
+        if let Some(ran) = last {
+            let _ = ran.await;
+        }
+    }
+}
+
+/// The per-call options of one native call.
+struct CallControl {
+    progress: Option<JsProgress>,
+    timeout: Option<Duration>,
+    token: CancellationToken,
+}
+
+impl CallControl {
+    /// Ends the call's progress reporting (see [`JsProgress::close`]).
+    async fn finish(&self) {
+        if let Some(progress) = &self.progress {
+            progress.close().await;
+        }
+    }
+}
+
+/// Reads `control` (`{ progress?, timeout? }`, `timeout` only when `with_timeout`) and sets its
+/// `cancel` property to a function cancelling this call. The outer error is the engine's; the
+/// inner one a rule the caller broke (the call then rejects with it, sending nothing).
+fn call_control(
+    env: &Env,
+    control: Option<Unknown>,
+    with_timeout: bool,
+) -> napi_ohos::Result<Conv<CallControl>> {
+    let token = CancellationToken::new();
+    let Some(control) = (match present("options", control) {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    }) else {
+        return Ok(Ok(CallControl {
+            progress: None,
+            timeout: None,
+            token,
+        }));
+    };
+    let mut obj = match to_object("options", control) {
+        Ok(obj) => obj,
+        Err(e) => return Ok(Err(e)),
+    };
+    let parsed = (|| -> Conv<(Option<JsProgress>, Option<Duration>)> {
+        let progress = match property(&obj, "progress")? {
+            None => None,
+            Some(f) => match value_type("progress", &f)? {
+                ValueType::Function => {
+                    // SAFETY: a live function value of this env.
+                    let tsfn = unsafe { ProgressTsfn::from_napi_value(env.raw(), f.raw()) }
+                        .map_err(|e| engine("progress", e))?;
+                    Some(JsProgress {
+                        tsfn: Arc::new(tsfn),
+                        gate: Arc::default(),
+                    })
+                }
+                other => {
+                    return Err(invalid(
+                        "progress",
+                        format!(
+                            "must be a function (sent: number, total: number) => void, got {}",
+                            type_name(other)
+                        ),
+                    ))
+                }
+            },
+        };
+        let timeout = match opt_number(&obj, "timeout")? {
+            Some(ms) if with_timeout => Some(validate::timeout_ms("timeout", ms)?),
+            Some(_) => {
+                return Err(invalid(
+                    "timeout",
+                    "is not supported here: append sessions use the client's timeout",
+                ))
+            }
+            None => None,
+        };
+        Ok((progress, timeout))
+    })();
+    let (progress, timeout) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(Err(e)),
+    };
+    let t = token.clone();
+    let cancel = function(env, "cancel", move |ctx| {
+        t.cancel();
+        undefined(ctx.env)
+    })?;
+    obj.set_named_property("cancel", Raw(cancel))?;
+    Ok(Ok(CallControl {
+        progress,
+        timeout,
+        token,
+    }))
+}
+
+fn undefined(env: &Env) -> napi_ohos::Result<Raw> {
+    let mut value = std::ptr::null_mut();
+    check(unsafe { sys::napi_get_undefined(env.raw(), &mut value) })?;
+    Ok(Raw(value))
 }
 
 /// `headObject(bucket, key)`: resolves with `{ status, headers, body }`.
@@ -509,22 +1055,7 @@ fn append_request(
 ) -> Conv<AppendObjectRequest> {
     let (bucket, key) = bucket_and_key(bucket, key)?;
     let body = body(data)?;
-    let position = match present("position", position)? {
-        None => None,
-        Some(v) => Some(match value_type("position", &v)? {
-            ValueType::Number => validate::position_from_number(to_number("position", v)?)?,
-            ValueType::String => validate::position_from_decimal(&to_string("position", v)?)?,
-            other => {
-                return Err(invalid(
-                    "position",
-                    format!(
-                        "must be a number or a decimal string, got {}",
-                        type_name(other)
-                    ),
-                ))
-            }
-        }),
-    };
+    let position = position_arg(position)?;
     let mut request = AppendObjectRequest::new(bucket, key, body);
     request.position = position;
     if let Some(options) = present("options", options)? {
@@ -552,6 +1083,88 @@ fn append_request(
         request.options = append_options(&options)?;
     }
     Ok(request)
+}
+
+/// `position`: a number or a decimal string (the `x-oss-next-append-position` header as is);
+/// `None` when absent.
+fn position_arg(position: Option<Unknown>) -> Conv<Option<u64>> {
+    match present("position", position)? {
+        None => Ok(None),
+        Some(v) => Ok(Some(match value_type("position", &v)? {
+            ValueType::Number => validate::position_from_number(to_number("position", v)?)?,
+            ValueType::String => validate::position_from_decimal(&to_string("position", v)?)?,
+            other => {
+                return Err(invalid(
+                    "position",
+                    format!(
+                        "must be a number or a decimal string, got {}",
+                        type_name(other)
+                    ),
+                ))
+            }
+        })),
+    }
+}
+
+/// The options of `openAppender`: the `appendObject` option names (creation headers; see
+/// [`AppenderOptions::options`]) plus `computeContentMd5`, and `retry` as `{ maxRetries,
+/// initialBackoff, maxBackoff, deadline }` (milliseconds).
+fn appender_options(
+    bucket: Unknown,
+    key: Unknown,
+    options: Option<Unknown>,
+    retry: Option<Unknown>,
+) -> Conv<AppenderOptions> {
+    let (bucket, key) = bucket_and_key(bucket, key)?;
+    let mut out = AppenderOptions::new(bucket, key);
+    if let Some(options) = present("options", options)? {
+        let obj = to_object("options", options)?;
+        out.options = append_options(&obj)?;
+        if opt_bool(&obj, "computeContentMd5")? == Some(true) {
+            if out.options.content_md5.is_some() {
+                return Err(invalid(
+                    "contentMd5",
+                    "cannot be combined with computeContentMd5 (a session computes one digest \
+                     per body)",
+                ));
+            }
+            out.options.content_md5 = Some(ContentMd5::Compute);
+        }
+    }
+    if let Some(retry) = present("retry", retry)? {
+        let obj = to_object("retry", retry)?;
+        let mut policy = RetryPolicy::default();
+        if let Some(n) = opt_number(&obj, "maxRetries")? {
+            let n = validate::non_negative_integer("retry.maxRetries", n)?;
+            policy.max_retries = u32::try_from(n)
+                .ok()
+                .filter(|n| *n <= 1000)
+                .ok_or_else(|| {
+                    invalid("retry.maxRetries", format!("must be at most 1000, got {n}"))
+                })?;
+        }
+        let ms = |field: &'static str, v: f64| -> Conv<Duration> {
+            let ms = validate::non_negative_integer(field, v)?;
+            if ms > 86_400_000 {
+                return Err(invalid(
+                    field,
+                    format!("must be at most one day (86400000 ms), got {ms}"),
+                ));
+            }
+            Ok(Duration::from_millis(ms))
+        };
+        if let Some(v) = opt_number(&obj, "initialBackoff")? {
+            policy.initial_backoff = ms("retry.initialBackoff", v)?;
+        }
+        if let Some(v) = opt_number(&obj, "maxBackoff")? {
+            policy.max_backoff = ms("retry.maxBackoff", v)?;
+        }
+        if let Some(v) = opt_number(&obj, "deadline")? {
+            policy.deadline = ms("retry.deadline", v)?;
+        }
+        out.retry = policy;
+    }
+    Ok(out)
 }
 
 /// The option names of the facade's `appendObject` request (see the facade's README for where
@@ -737,6 +1350,7 @@ fn to_hash_map(headers: std::collections::BTreeMap<String, String>) -> HashMap<S
 // --- Errors -----------------------------------------------------------------------------------
 
 /// The fields of the JS error for `e` (besides `message`).
+#[derive(Default)]
 struct ErrorFields {
     code: String,
     message: String,
@@ -752,24 +1366,28 @@ struct ErrorFields {
     request_sent: Option<bool>,
     client_crc64: Option<String>,
     server_crc64: Option<String>,
+    attempts: Option<u32>,
+    position: Option<f64>,
+    length: Option<f64>,
+    expected_length: Option<f64>,
+    server_length: Option<f64>,
+    last_error: Option<Box<ErrorFields>>,
+}
+
+/// A client-side error: `status` -1, no answer.
+fn client_error(code: &str, message: String) -> ErrorFields {
+    ErrorFields {
+        code: code.to_owned(),
+        message,
+        status: CLIENT_ERROR_STATUS,
+        ..ErrorFields::default()
+    }
 }
 
 fn error_fields(e: &Error) -> ErrorFields {
     let client = |code: &str, request_id: String| ErrorFields {
-        code: code.to_owned(),
-        message: e.to_string(),
         request_id,
-        status: CLIENT_ERROR_STATUS,
-        ec: String::new(),
-        host_id: String::new(),
-        recommend_doc: String::new(),
-        headers: HashMap::new(),
-        details: HashMap::new(),
-        next_append_position: None,
-        field: None,
-        request_sent: None,
-        client_crc64: None,
-        server_crc64: None,
+        ..client_error(code, e.to_string())
     };
     match e {
         Error::Service(s) => ErrorFields {
@@ -783,10 +1401,7 @@ fn error_fields(e: &Error) -> ErrorFields {
             headers: to_hash_map(s.headers.clone()),
             details: to_hash_map(s.details.clone()),
             next_append_position: s.next_append_position().and_then(|p| i64::try_from(p).ok()),
-            field: None,
-            request_sent: None,
-            client_crc64: None,
-            server_crc64: None,
+            ..ErrorFields::default()
         },
         Error::InvalidArgument { field, .. } => ErrorFields {
             field: Some((*field).to_owned()),
@@ -825,17 +1440,86 @@ fn error_fields(e: &Error) -> ErrorFields {
     }
 }
 
+/// The JS error of an append session's failure. Plain request errors map as for
+/// `appendObject`; the session's own outcomes get the `Client…` session codes.
+fn session_error_fields(e: &SessionError) -> ErrorFields {
+    let message = e.to_string();
+    match e {
+        SessionError::Request(inner) => error_fields(inner),
+        SessionError::Conflict {
+            position,
+            length,
+            expected_length,
+            server_length,
+            expected_crc64,
+            server_crc64,
+            ..
+        } => ErrorFields {
+            request_sent: Some(true),
+            position: Some(*position as f64),
+            length: Some(*length as f64),
+            expected_length: Some(*expected_length as f64),
+            server_length: Some(*server_length as f64),
+            client_crc64: expected_crc64.map(|c| c.to_string()),
+            server_crc64: server_crc64.map(|c| c.to_string()),
+            ..client_error(codes::APPEND_CONFLICT, message)
+        },
+        SessionError::GaveUp { attempts, last, .. } => ErrorFields {
+            request_sent: Some(false),
+            attempts: Some(*attempts),
+            last_error: Some(Box::new(error_fields(last))),
+            ..client_error(codes::RETRIES_EXHAUSTED, message)
+        },
+        SessionError::Unresolved {
+            position,
+            length,
+            last,
+        } => ErrorFields {
+            request_sent: Some(true),
+            position: Some(*position as f64),
+            length: Some(*length as f64),
+            last_error: Some(Box::new(error_fields(last))),
+            ..client_error(codes::OUTCOME_UNKNOWN, message)
+        },
+        SessionError::Poisoned { .. } => ErrorFields {
+            request_sent: Some(false),
+            ..client_error(codes::SESSION_POISONED, message)
+        },
+        SessionError::Sealed {
+            position,
+            sealed_time,
+        } => {
+            let mut details = HashMap::new();
+            details.insert("SealedTime".to_owned(), sealed_time.clone());
+            ErrorFields {
+                request_sent: Some(false),
+                position: Some(*position as f64),
+                details,
+                ..client_error(codes::SESSION_SEALED, message)
+            }
+        }
+    }
+}
+
 /// Builds the JS `Error` for `e`, as a `napi::Error` that throws/rejects with exactly that
 /// object. Falls back to a plain error with the same message if the engine refuses.
 fn throwable(env: &Env, e: &Error) -> napi_ohos::Error {
-    let fields = error_fields(e);
+    to_throwable(env, error_fields(e), e)
+}
+
+/// [`throwable`] for an append session's failure.
+fn session_throwable(env: &Env, e: &SessionError) -> napi_ohos::Error {
+    to_throwable(env, session_error_fields(e), e)
+}
+
+fn to_throwable(env: &Env, fields: ErrorFields, e: &dyn std::fmt::Display) -> napi_ohos::Error {
     match error_object(env, fields) {
-        Ok(err) => err,
+        Ok(obj) => napi_ohos::Error::from(obj.to_unknown()),
         Err(_) => napi_ohos::Error::new(Status::GenericFailure, e.to_string()),
     }
 }
 
-fn error_object(env: &Env, f: ErrorFields) -> napi_ohos::Result<napi_ohos::Error> {
+fn error_object<'e>(env: &'e Env, f: ErrorFields) -> napi_ohos::Result<Object<'e>> {
     let mut obj = env.create_error(napi_ohos::Error::new(
         Status::GenericFailure,
         f.message.clone(),
@@ -863,5 +1547,22 @@ fn error_object(env: &Env, f: ErrorFields) -> napi_ohos::Result<napi_ohos::Error
     if let Some(c) = f.server_crc64 {
         obj.set_named_property("serverCrc64", c)?;
     }
-    Ok(napi_ohos::Error::from(obj.to_unknown()))
+    if let Some(n) = f.attempts {
+        obj.set_named_property("attempts", n)?;
+    }
+    for (name, value) in [
+        ("position", f.position),
+        ("length", f.length),
+        ("expectedLength", f.expected_length),
+        ("serverLength", f.server_length),
+    ] {
+        if let Some(v) = value {
+            obj.set_named_property(name, v)?;
+        }
+    }
+    if let Some(last) = f.last_error {
+        let last = error_object(env, *last)?;
+        obj.set_named_property("lastError", last)?;
+    }
+    Ok(obj)
 }

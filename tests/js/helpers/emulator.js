@@ -18,9 +18,13 @@ function binaryPath() {
 }
 
 /**
+ * `args`: extra command-line arguments, e.g. ['--enable-fault-admin'] or
+ * ['--fault', 'action=drop-after-commit,key=k'].
+ *
  * @param {{bucket: string, accessKeyId: string, accessKeySecret: string, securityToken?: string,
- *          region?: string}} opts
- * @returns {Promise<{endpoint: string, dataDir: string, stop: () => Promise<void>}>}
+ *          region?: string, args?: string[]}} opts
+ * @returns {Promise<{endpoint: string, dataDir: string, stop: () => Promise<void>,
+ *          fault: (spec: string) => Promise<void>, faults: () => Promise<string>}>}
  */
 async function startEmulator(opts) {
   const bin = binaryPath();
@@ -32,6 +36,7 @@ async function startEmulator(opts) {
     '--access-key-id', opts.accessKeyId, '--access-key-secret', opts.accessKeySecret,
     '--region', opts.region || 'cn-hangzhou'];
   if (opts.securityToken) args.push('--security-token', opts.securityToken);
+  if (opts.args) args.push(...opts.args);
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -68,9 +73,25 @@ async function startEmulator(opts) {
     exited.then(({ code, signal }) => finish(new Error(`oss-emulator exited early (${code ?? signal}); stderr:\n${stderr}`)));
   });
 
+  /** The fault admin endpoint (needs --enable-fault-admin). */
+  async function admin(method, body) {
+    const res = await fetch(`${endpoint}/__faults`, { method, body });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} /__faults: ${res.status} ${text}`);
+    return text;
+  }
+
   return {
     endpoint,
     dataDir,
+    /** Queues a fault (one spec, see emulator/src/faults.rs). */
+    async fault(spec) {
+      await admin('POST', spec);
+    },
+    /** `pending ...` and `fired ...` lines. */
+    faults() {
+      return admin('GET');
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const { code, signal } = await exited;

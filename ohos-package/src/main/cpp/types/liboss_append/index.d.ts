@@ -68,6 +68,33 @@ export interface NativeAppendOptions {
   initCrc64?: string;
 }
 
+/** Options of openAppender: the append headers (applied by the append that creates the object)
+ *  and `computeContentMd5` (a Content-MD5 computed for each body; a fixed contentMd5 is refused). */
+export interface NativeAppenderOptions extends NativeAppendOptions {
+  computeContentMd5?: boolean;
+}
+
+/** Retries of an append session; times in ms. Defaults: 10 retries, 200 ms doubling to 10 s,
+ *  within 60 s per operation. */
+export interface NativeRetryPolicy {
+  maxRetries?: number;
+  initialBackoff?: number;
+  maxBackoff?: number;
+  deadline?: number;
+}
+
+/** Per-call options of appendObject and NativeAppender.append. The call sets `cancel` before it
+ *  returns: calling it stops the call, which then rejects with ClientCancelled. */
+export interface NativeCallControl {
+  /** Called on the JS thread with (bytes sent, total): at most every 100 ms or 1 %, increasing,
+   *  and (total, total) once the last byte is sent. Every call comes before the promise settles. */
+  progress?: (sent: number, total: number) => void;
+  /** appendObject only: this call's read/write timeout, ms (the client's otherwise). */
+  timeout?: number;
+  /** Set by the call. */
+  cancel?: () => void;
+}
+
 export interface NativeAppendResult {
   status: number;
   /** Response headers, lower-case names. */
@@ -78,6 +105,44 @@ export interface NativeAppendResult {
   hashCrc64ecma?: string;
   etag?: string;
   versionId?: string;
+}
+
+/** What an append session knows: the object's length and CRC-64 (decimal string), whether it
+ *  exists, whether a cancelled append is still to be checked, sealed, and why it stopped. */
+export interface NativeSessionState {
+  position: number;
+  crc64: string;
+  exists: boolean;
+  unsettled: boolean;
+  sealed: boolean;
+  stopped?: string;
+}
+
+/** A confirmed session append. `recovered`: confirmed by HEAD after a lost answer (then
+ *  `headers` holds the confirmed next position, CRC-64 and request id). */
+export interface NativeSessionAppendResult extends NativeAppendResult {
+  position: number;
+  length: number;
+  hashCrc64ecma: string;
+  attempts: number;
+  recovered: boolean;
+  state: NativeSessionState;
+}
+
+export interface NativeSealResult {
+  status: number;
+  headers: Record<string, string>;
+  requestId: string;
+  /** x-oss-sealed-time. */
+  sealedTime: string;
+  etag?: string;
+}
+
+/** An append session on one object; calls run one at a time, in call order. */
+export interface NativeAppender {
+  append(data: NativeData, control?: NativeCallControl | null): Promise<NativeSessionAppendResult>;
+  seal(): Promise<NativeSealResult>;
+  state(): NativeSessionState;
 }
 
 export interface NativeRawResponse {
@@ -105,9 +170,20 @@ export interface NativeError extends Error {
   field?: string;
   /** Client-side errors: whether (part of) the request may have reached OSS. */
   requestSent?: boolean;
-  /** ClientCrcMismatch: both CRC-64 values, decimal strings. */
+  /** ClientCrcMismatch: both CRC-64 values, decimal strings (ClientAppendConflict: expected and
+   *  found). */
   clientCrc64?: string;
   serverCrc64?: string;
+  /** ClientRetriesExhausted: requests sent. */
+  attempts?: number;
+  /** Append sessions: where the append started, its length, and for ClientAppendConflict the
+   *  object's expected and actual length. */
+  position?: number;
+  length?: number;
+  expectedLength?: number;
+  serverLength?: number;
+  /** ClientRetriesExhausted / ClientOutcomeUnknown: the last failure. */
+  lastError?: NativeError;
 }
 
 export interface NativeErrorCodes {
@@ -118,11 +194,22 @@ export interface NativeErrorCodes {
   bodyRead: string;
   crcMismatch: string;
   invalidResponse: string;
+  cancelled: string;
+  appendConflict: string;
+  sessionPoisoned: string;
+  sessionSealed: string;
+  outcomeUnknown: string;
+  retriesExhausted: string;
 }
 
 export interface NativeClient {
   appendObject(bucket: string, key: string, data: NativeData, position?: number | string | null,
-    options?: NativeAppendOptions | null): Promise<NativeAppendResult>;
+    options?: NativeAppendOptions | null, control?: NativeCallControl | null): Promise<NativeAppendResult>;
+  /** SealAppendObject at `position` (the object's length). */
+  sealAppendObject(bucket: string, key: string, position: number | string): Promise<NativeSealResult>;
+  /** Opens an append session (one HEAD: resumes an appendable object at its end). */
+  openAppender(bucket: string, key: string, options?: NativeAppenderOptions | null,
+    retry?: NativeRetryPolicy | null): Promise<NativeAppender>;
   headObject(bucket: string, key: string): Promise<NativeRawResponse>;
   /** The whole object in memory (for checks and small objects). */
   getObject(bucket: string, key: string): Promise<NativeRawResponse>;
@@ -133,10 +220,14 @@ export interface NativeClient {
 
 export const createClient: (config: NativeClientConfig) => NativeClient;
 export const errorCodes: () => NativeErrorCodes;
+/** `off`, `error`, `warn`, `info`, `debug`, `trace`: log records to hilog (OHOS) / stderr (hosts).
+ *  Returns whether records now go out; throws ClientInvalidArgument (field `level`) otherwise. */
+export const setLogLevel: (level: string) => boolean;
 
 interface LibOssAppend {
   createClient: (config: NativeClientConfig) => NativeClient;
   errorCodes: () => NativeErrorCodes;
+  setLogLevel: (level: string) => boolean;
 }
 
 declare const liboss_append: LibOssAppend;
