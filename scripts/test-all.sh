@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, in order: formatting and lints, Rust unit and integration tests
 # (client against the emulator), conformance of the emulator with the official clients, the
-# N-API module in Node.js, and the OHOS cross-build with its ELF checks. Exits non-zero if anything fails.
+# N-API module in Node.js, the OHOS cross-build with its ELF checks, and the reliability report
+# (fault matrix, races) with bounded fuzzing. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -23,7 +24,7 @@ step "cargo test --doc"
 cargo test --doc -p oss-append
 cargo test --doc -p oss-emulator
 
-for suite in tests/conformance/run.sh tests/js/run.sh tests/ohos/run.sh; do
+for suite in tests/conformance/run.sh tests/js/run.sh tests/ohos/run.sh tests/reliability.sh; do
   step "$suite"
   bash "$suite"
 done
