@@ -218,7 +218,25 @@ impl Client {
     }
 
     /// Opens an append session on `bucket`/`key`: HEADs the object and resumes an appendable
-    /// one at its length and CRC-64, or prepares to create it. See [`crate::session`].
+    /// one at its length and CRC-64, or prepares to create it. See [`crate::session`]; for
+    /// cancellable appends, [`crate::CancellableAppender`].
+    ///
+    /// ```no_run
+    /// use oss_append::{AppenderOptions, Body, Client, ClientConfig, Credentials, RetryPolicy};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::new(ClientConfig::new(Credentials::new("ak", "sk", None)?, "cn-hangzhou")?)?;
+    /// let mut log = client
+    ///     .appender(AppenderOptions::new("my-bucket", "logs/app.log").with_retry(RetryPolicy::default()))
+    ///     .await?;
+    /// println!("resuming at {}", log.position());
+    /// let done = log
+    ///     .append(Body::from("one more line\n").with_progress(|sent, total| eprintln!("{sent}/{total}")))
+    ///     .await?;
+    /// assert_eq!(done.next_append_position, log.position());
+    /// log.seal().await?; // optional: no more appends, from anyone
+    /// # Ok(()) }
+    /// ```
     pub async fn appender(
         &self,
         options: AppenderOptions,
