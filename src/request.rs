@@ -500,6 +500,34 @@ mod tests {
     }
 
     #[test]
+    fn prepared_requests_name_their_operation_bucket_and_key() {
+        let cfg = config(SignatureVersion::V4, None);
+        let endpoint = cfg.resolve().unwrap();
+        let options = AppendOptions::default();
+        let names: Vec<(&str, String, String)> = [
+            append("b1", "k/1", 0, &options, 1, None),
+            seal("b1", "k/1", 1),
+            put("b1", "k/1", 1),
+            read("HEAD", "b1", "k/1", None),
+            read("GET", "b1", "k/1", None),
+        ]
+        .into_iter()
+        .map(|op| op.sign(&cfg, &endpoint, 1_700_000_000))
+        .map(|p| (p.operation, p.bucket, p.key))
+        .collect();
+        let expected = [
+            "AppendObject",
+            "SealAppendObject",
+            "PutObject",
+            "HeadObject",
+            "GetObject",
+        ];
+        for ((op, bucket, key), want) in names.iter().zip(expected) {
+            assert_eq!((*op, bucket.as_str(), key.as_str()), (want, "b1", "k/1"));
+        }
+    }
+
+    #[test]
     fn seal_is_a_signed_post_with_position() {
         let cfg = config(SignatureVersion::V1, None);
         let endpoint = cfg.resolve().unwrap();
