@@ -122,7 +122,7 @@ impl Client {
         let body = unless_cancelled(cancel, body.open()).await?;
         validate::position_and_length(position, body.len())?;
         let call = Call { timeout, cancel };
-        self.send_append_with(&bucket, &key, position, init_crc64, &options, body, call)
+        self.send_append(&bucket, &key, position, init_crc64, &options, body, call)
             .await
             .0
     }
@@ -130,30 +130,9 @@ impl Client {
     /// Sends one append whose arguments have been checked. Besides the outcome, says how far
     /// the body got: only when all of it went out can OSS have applied the append, and then
     /// `SentBody::crc64` is the CRC-64 the whole object has if it did.
-    pub(crate) async fn send_append(
-        &self,
-        bucket: &str,
-        key: &str,
-        position: u64,
-        init_crc64: Option<u64>,
-        options: &AppendOptions,
-        body: OpenedBody,
-    ) -> (Result<AppendObjectOutput>, SentBody) {
-        self.send_append_with(
-            bucket,
-            key,
-            position,
-            init_crc64,
-            options,
-            body,
-            Call::default(),
-        )
-        .await
-    }
-
-    /// [`Client::send_append`] with per-call settings (timeout, cancellation).
+    /// `call` carries the per-call settings (timeout, cancellation).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn send_append_with(
+    pub(crate) async fn send_append(
         &self,
         bucket: &str,
         key: &str,

@@ -909,37 +909,35 @@ fn property<'e>(obj: &Object<'e>, field: &'static str) -> Conv<Option<Unknown<'e
     present(field, Some(v))
 }
 
-fn to_string(field: &'static str, v: Unknown) -> Conv<String> {
-    match value_type(field, &v)? {
-        // SAFETY: the value was just checked to be a string.
-        ValueType::String => unsafe { v.cast::<String>() }.map_err(|e| engine(field, e)),
-        other => Err(invalid(
+/// `v` as a `T` when its JS type is `expected` (described as `what`), else an error naming
+/// `field` and the type it got.
+fn cast<T: FromNapiValue>(
+    field: &'static str,
+    v: Unknown,
+    expected: ValueType,
+    what: &str,
+) -> Conv<T> {
+    let actual = value_type(field, &v)?;
+    if actual != expected {
+        return Err(invalid(
             field,
-            format!("must be a string, got {}", type_name(other)),
-        )),
+            format!("must be {what}, got {}", type_name(actual)),
+        ));
     }
+    // SAFETY: the value was just checked to be of the type `T` reads.
+    unsafe { v.cast::<T>() }.map_err(|e| engine(field, e))
+}
+
+fn to_string(field: &'static str, v: Unknown) -> Conv<String> {
+    cast(field, v, ValueType::String, "a string")
 }
 
 fn to_number(field: &'static str, v: Unknown) -> Conv<f64> {
-    match value_type(field, &v)? {
-        // SAFETY: the value was just checked to be a number.
-        ValueType::Number => unsafe { v.cast::<f64>() }.map_err(|e| engine(field, e)),
-        other => Err(invalid(
-            field,
-            format!("must be a number, got {}", type_name(other)),
-        )),
-    }
+    cast(field, v, ValueType::Number, "a number")
 }
 
 fn to_bool(field: &'static str, v: Unknown) -> Conv<bool> {
-    match value_type(field, &v)? {
-        // SAFETY: the value was just checked to be a boolean.
-        ValueType::Boolean => unsafe { v.cast::<bool>() }.map_err(|e| engine(field, e)),
-        other => Err(invalid(
-            field,
-            format!("must be a boolean, got {}", type_name(other)),
-        )),
-    }
+    cast(field, v, ValueType::Boolean, "a boolean")
 }
 
 fn to_object<'e>(field: &'static str, v: Unknown<'e>) -> Conv<Object<'e>> {

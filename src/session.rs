@@ -42,6 +42,7 @@ use crate::error::{Error, ServiceError};
 use crate::options::{AppendOptions, ContentMd5};
 use crate::response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
 use crate::retry::{self, Backoff, Disposition, RetryPolicy};
+use crate::transport::Call;
 use crate::validate;
 
 /// How to open an append session.
@@ -439,6 +440,7 @@ impl Appender {
                     Some(self.crc64),
                     &options,
                     OpenedBody::clone(&body),
+                    Call::default(),
                 )
                 .await;
             if sent.whole_body_sent && !candidates.contains(&sent.crc64) {
