@@ -603,29 +603,13 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSessionAppend {
         obj.set_named_property("attempts", a.attempts)?;
         obj.set_named_property("recovered", a.recovered)?;
         obj.set_named_property("requestId", a.request_id.clone())?;
-        let (status, headers, etag, version_id) = match a.output {
-            Some(out) => (
-                out.status,
-                to_hash_map(out.headers),
-                out.etag,
-                out.version_id,
-            ),
-            None => {
-                let mut headers = HashMap::new();
-                headers.insert(
-                    crate::response::NEXT_APPEND_POSITION.to_owned(),
-                    a.next_append_position.to_string(),
-                );
-                headers.insert(
-                    "x-oss-hash-crc64ecma".to_owned(),
-                    a.hash_crc64ecma.to_string(),
-                );
-                headers.insert(crate::response::REQUEST_ID.to_owned(), a.request_id);
-                (200, headers, None, None)
-            }
+        let (status, headers) = a.status_and_headers();
+        let (etag, version_id) = match a.output {
+            Some(out) => (out.etag, out.version_id),
+            None => (None, None),
         };
         obj.set_named_property("status", i32::from(status))?;
-        obj.set_named_property("headers", headers)?;
+        obj.set_named_property("headers", to_hash_map(headers))?;
         obj.set_named_property("etag", etag)?;
         obj.set_named_property("versionId", version_id)?;
         // SAFETY: same env.

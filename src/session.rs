@@ -204,6 +204,55 @@ pub struct Appended {
     pub output: Option<AppendObjectOutput>,
 }
 
+impl Appended {
+    /// The HTTP status and headers that stand for this append: its own answer's, or, when the
+    /// answer was lost and a HEAD confirmed it, 200 with the confirmed
+    /// `x-oss-next-append-position`, `x-oss-hash-crc64ecma` and `x-oss-request-id` — so callers
+    /// reading the Harmony-style `origRes.headers` find the same keys either way.
+    pub fn status_and_headers(&self) -> (u16, std::collections::BTreeMap<String, String>) {
+        use crate::response::{HASH_CRC64ECMA, NEXT_APPEND_POSITION, REQUEST_ID};
+        match &self.output {
+            Some(out) => (out.status, out.headers.clone()),
+            None => (
+                200,
+                [
+                    (NEXT_APPEND_POSITION, self.next_append_position.to_string()),
+                    (HASH_CRC64ECMA, self.hash_crc64ecma.to_string()),
+                    (REQUEST_ID, self.request_id.clone()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod appended_tests {
+    use super::*;
+
+    #[test]
+    fn recovered_append_stands_for_itself_with_confirmed_headers() {
+        let a = Appended {
+            position: 5,
+            length: 3,
+            next_append_position: 8,
+            hash_crc64ecma: 14741617095266562575,
+            attempts: 2,
+            recovered: true,
+            request_id: "HEADREQUESTID".into(),
+            output: None,
+        };
+        let (status, headers) = a.status_and_headers();
+        assert_eq!(status, 200);
+        assert_eq!(headers["x-oss-next-append-position"], "8");
+        assert_eq!(headers["x-oss-hash-crc64ecma"], "14741617095266562575");
+        assert_eq!(headers["x-oss-request-id"], "HEADREQUESTID");
+        assert_eq!(headers.len(), 3);
+    }
+}
+
 /// What a session has done, for monitoring and for the fault-matrix report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionStats {
