@@ -29,6 +29,7 @@ pub mod faults;
 pub mod ops;
 pub mod routing;
 pub mod server;
+mod staging;
 pub mod store;
 
 pub use config::EmulatorConfig;

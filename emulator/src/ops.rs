@@ -255,7 +255,7 @@ async fn append_object(
     };
 
     let upload = guard
-        .begin(UploadKind::Append)
+        .begin(UploadKind::Append, declared_length)
         .await
         .map_err(storage_error)?;
     let mut crc = Crc64::resume(current.as_ref().map_or(0, |m| m.crc64));
@@ -359,7 +359,7 @@ async fn put_object(
         return Err(errors::file_already_exists());
     }
     let upload = guard
-        .begin(UploadKind::Replace)
+        .begin(UploadKind::Replace, declared_length)
         .await
         .map_err(storage_error)?;
     let mut crc = Crc64::new();

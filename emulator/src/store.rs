@@ -18,6 +18,7 @@
 //! load it is truncated back to the committed length. Data files no sidecar refers to (a
 //! first append or a PutObject that never committed) and temp files are deleted.
 
+use crate::staging::StagingBuffer;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, HashMap};
@@ -63,7 +64,7 @@ pub struct StoredObject {
 }
 
 enum Data {
-    Memory(Vec<u8>),
+    Memory(StagingBuffer),
     /// The data file; only its first `meta.length` bytes are committed.
     Disk(PathBuf),
 }
@@ -249,7 +250,7 @@ pub struct Upload {
 }
 
 enum UploadTarget {
-    Memory(Vec<u8>),
+    Memory(StagingBuffer),
     Disk {
         file: tokio::fs::File,
         path: PathBuf,
@@ -274,12 +275,13 @@ impl SlotGuard {
     }
 
     /// Starts writing. For an append to an existing object the bytes go after its committed
-    /// length; otherwise into a new buffer or a new generation file.
-    pub async fn begin(&self, kind: UploadKind) -> io::Result<Upload> {
+    /// length; otherwise into a new buffer or a new generation file. `expected_len` (the
+    /// request's Content-Length) sizes an in-memory staging buffer up front.
+    pub async fn begin(&self, kind: UploadKind, expected_len: Option<u64>) -> io::Result<Upload> {
         let Some(base) = &self.slot.base else {
             return Ok(Upload {
                 kind,
-                target: UploadTarget::Memory(Vec::new()),
+                target: UploadTarget::Memory(StagingBuffer::for_body(expected_len)),
                 written: 0,
             });
         };
@@ -786,13 +788,13 @@ mod tests {
         assert!(store.slot("nope", "k").is_none());
         let slot = store.slot("b1", "k").unwrap();
         let g = slot.lock().await;
-        let mut up = g.begin(UploadKind::Append).await.unwrap();
+        let mut up = g.begin(UploadKind::Append, None).await.unwrap();
         up.write(b"hello").await.unwrap();
         g.commit(up, meta("k", 5)).await.unwrap();
-        let mut up = g.begin(UploadKind::Append).await.unwrap();
+        let mut up = g.begin(UploadKind::Append, None).await.unwrap();
         up.write(b" world").await.unwrap();
         g.commit(up, meta("k", 11)).await.unwrap();
-        let mut up = g.begin(UploadKind::Append).await.unwrap();
+        let mut up = g.begin(UploadKind::Append, None).await.unwrap();
         up.write(b"junk").await.unwrap();
         up.abort().await;
         drop(g);
@@ -810,12 +812,12 @@ mod tests {
             let store = Store::open(&buckets, Some(dir.path())).unwrap();
             let slot = store.slot("b1", "a/key").unwrap();
             let g = slot.lock().await;
-            let mut up = g.begin(UploadKind::Append).await.unwrap();
+            let mut up = g.begin(UploadKind::Append, None).await.unwrap();
             up.write(b"12345").await.unwrap();
             g.commit(up, meta("a/key", 5)).await.unwrap();
             // A second append writes its data and "crashes" before the sidecar: simulate by
             // writing past the committed length and leaking the upload without commit/abort.
-            let mut up = g.begin(UploadKind::Append).await.unwrap();
+            let mut up = g.begin(UploadKind::Append, None).await.unwrap();
             up.write(b"torn").await.unwrap();
             if let UploadTarget::Disk { file, .. } = up.target {
                 file.sync_all().await.unwrap();
@@ -823,7 +825,7 @@ mod tests {
             // An uncommitted first append of another key and a stale temp file.
             let other = store.slot("b1", "other").unwrap();
             let g2 = other.lock().await;
-            let mut up = g2.begin(UploadKind::Append).await.unwrap();
+            let mut up = g2.begin(UploadKind::Append, None).await.unwrap();
             up.write(b"never acknowledged").await.unwrap();
             std::mem::forget(up);
             std::fs::write(dir.path().join("b1").join("zzz.meta.tmp"), b"partial").unwrap();
@@ -844,7 +846,7 @@ mod tests {
         // Appending after recovery continues at the committed length.
         let slot = store.slot("b1", "a/key").unwrap();
         let g = slot.lock().await;
-        let mut up = g.begin(UploadKind::Append).await.unwrap();
+        let mut up = g.begin(UploadKind::Append, None).await.unwrap();
         up.write(b"678").await.unwrap();
         g.commit(up, meta("a/key", 8)).await.unwrap();
         drop(g);
@@ -858,14 +860,14 @@ mod tests {
         let store = Store::open(&buckets, Some(dir.path())).unwrap();
         let slot = store.slot("b1", "k").unwrap();
         let g = slot.lock().await;
-        let mut up = g.begin(UploadKind::Append).await.unwrap();
+        let mut up = g.begin(UploadKind::Append, None).await.unwrap();
         up.write(b"old").await.unwrap();
         g.commit(up, meta("k", 3)).await.unwrap();
         // A reader that opened the old generation keeps its bytes after the overwrite.
         let Some(ReadSource::File { mut file, .. }) = slot.read(0, 3).unwrap() else {
             panic!()
         };
-        let mut up = g.begin(UploadKind::Replace).await.unwrap();
+        let mut up = g.begin(UploadKind::Replace, None).await.unwrap();
         up.write(b"new!").await.unwrap();
         let mut m = meta("k", 4);
         m.appendable = false;
