@@ -3,15 +3,15 @@
 // Run it through `bash bench/run.sh` (installs and builds first); see bench/RESULTS.md.
 //
 //   node bench/bench.js [--quick] [--runs N] [--chain-runs N] [--rss-runs N] [--appends N]
-//                       [--emulator auto|memory|durable] [--no-crc] [--out FILE]
+//                       [--emulator memory|durable] [--no-crc] [--out FILE]
 //
-// The emulator must not be the bottleneck, so each scenario gets the emulator mode that costs
-// it least (--emulator auto, the default): the file scenarios a durable emulator whose
-// --data-dir is in tmpfs (/dev/shm; fsync is free there, and the upload streams to shmem pages),
-// the 1 KiB chain an in-memory emulator (a durable one fsyncs the data, writes, fsyncs and
-// renames a sidecar and fsyncs the directory per append: ~0.25 ms of emulator CPU, more than
-// the clients' own time). An in-memory emulator for 256 MiB-1 GiB uploads spends its time
-// page-faulting the growing buffer. `--emulator memory|durable` uses one mode for everything.
+// The emulator must not be the bottleneck, so by default (--emulator memory) it keeps objects in
+// memory: it reserves a large body's buffer up front on transparent huge pages and reuses the
+// buffers of deleted objects (emulator/src/staging.rs), so receiving 256 MiB costs it ~0.05 s of
+// CPU. Each file size gets one uncounted curl -T upload first, so no client's run pays for the
+// emulator's first buffer of that size. `--emulator durable` stores to a --data-dir in tmpfs
+// instead (fsync is free there, but the kernel's shmem page-cache work costs the emulator ~0.18 s
+// per 256 MiB, a full core at the fast clients' speed: it was the bottleneck).
 //
 // Scenarios (each run several times, interleaving the clients; medians reported):
 //   1. one 256 MiB append from a file: oss-append (fd file object), ali-oss (read stream with
@@ -44,7 +44,7 @@ const BUCKET = 'bench-bucket';
 function parseArgs(argv) {
   const o = {
     runs: 9, chainRuns: 7, rssRuns: 3, appends: 2000, warmup: 50, chunk: 1024,
-    fileSize: 256 * MiB, rssSizes: [16 * MiB, 1024 * MiB], crc: true, emulator: 'auto',
+    fileSize: 256 * MiB, rssSizes: [16 * MiB, 1024 * MiB], crc: true, emulator: 'memory',
     out: path.join(__dirname, 'results.json'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -62,7 +62,7 @@ function parseArgs(argv) {
     else if (a === '--no-crc') o.crc = false;
     else if (a === '--emulator') {
       o.emulator = argv[++i];
-      if (!['auto', 'memory', 'durable'].includes(o.emulator)) throw new Error('--emulator auto|memory|durable');
+      if (!['memory', 'durable'].includes(o.emulator)) throw new Error('--emulator memory|durable');
     }
     else if (a === '--out') o.out = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${a}`);
@@ -262,6 +262,10 @@ function summarizeLoad(runs) {
 
 async function scenarioFile(emu, o, file, size, clients, runs, label) {
   const byClient = Object.fromEntries(clients.map((c) => [c, []]));
+  // Uncounted warm-up: the emulator's first buffer of this size (see the header).
+  const warmKey = `bench/${label}/warm-up.bin`;
+  await runCurl(emu, { file, key: warmKey, variant: 'stream' });
+  await removeObject(emu, warmKey);
   for (let r = 0; r < runs; r++) {
     for (const c of rotate(clients, r)) {
       const key = `bench/${label}/${c}/${r}.bin`;
@@ -530,8 +534,8 @@ async function main() {
       log(`emulator ${bin} pid ${emu.pid} at ${emu.endpoint}, ${dataDir ? `data dir ${dataDir}` : 'objects in memory'}`);
       return emu;
     };
-    const fileEmu = await start(o.emulator !== 'memory');
-    const chainEmu = o.emulator === 'auto' ? await start(false) : fileEmu;
+    const fileEmu = await start(o.emulator === 'durable');
+    const chainEmu = fileEmu;
 
     const res = { date: started.toISOString(), machine: machine(), options: { ...o, dist: undefined }, scenarios: {} };
 
