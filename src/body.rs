@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 use crate::progress::{ProgressObserver, Reporter};
 
 /// How much of a file is read per chunk. Large enough that per-chunk overhead vanishes, small
-/// enough that memory stays flat: at most two chunks are in flight (one sending, one reading).
+/// enough that memory stays flat: a few chunks are in flight (one reading, one or two with the
+/// connection), and their buffers are recycled ([`ChunkBuffers`]).
 pub const FILE_CHUNK_SIZE: usize = 1024 * 1024;
 /// In-memory bodies are handed over in slices of this size (no copy) so progress and the
 /// watchdog see them move (64 KiB: progress of a few MiB still moves in 1 % steps).
@@ -307,6 +308,7 @@ impl OpenedBody {
             offset: 0,
             len: self.len,
             pending: None,
+            buffers: ChunkBuffers::default(),
             progress: progress.clone(),
         };
         (body, progress)
@@ -401,7 +403,58 @@ pub(crate) struct TrackedBody {
     offset: u64,
     len: u64,
     pending: Option<ChunkRead>,
+    buffers: ChunkBuffers,
     progress: Arc<Progress>,
+}
+
+/// The read buffers of one file body, recycled: a chunk's buffer comes back when the connection
+/// drops the chunk, and the next read fills it again. Reading a file thus costs one copy (page
+/// cache to buffer) and no allocation, page faults or zero-filling per chunk; a fresh
+/// `vec![0; 1 MiB]` per chunk made the zero-fill alone 3/4 of the client's own instructions on
+/// the file path (bench/RESULTS.md).
+#[derive(Clone, Default)]
+struct ChunkBuffers(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl ChunkBuffers {
+    /// A buffer of `len` bytes whose contents are stale (a recycled one) or zero (a new one).
+    fn take(&self, len: usize) -> Vec<u8> {
+        let recycled = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut buf = recycled.unwrap_or_default();
+        // Only the first chunks and the shorter last one change the length.
+        buf.resize(len, 0);
+        buf
+    }
+
+    /// `buf[..]` as `Bytes`; the buffer comes back here when the last clone is dropped.
+    fn share(&self, buf: Vec<u8>) -> Bytes {
+        Bytes::from_owner(RecycledChunk {
+            buf,
+            home: self.clone(),
+        })
+    }
+}
+
+/// A chunk on its way to the connection; see [`ChunkBuffers`].
+struct RecycledChunk {
+    buf: Vec<u8>,
+    home: ChunkBuffers,
+}
+
+impl AsRef<[u8]> for RecycledChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for RecycledChunk {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        self.home
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(buf);
+    }
 }
 
 impl TrackedBody {
@@ -409,9 +462,10 @@ impl TrackedBody {
         let (offset, len) = (self.offset, self.len);
         let want = (len - offset).min(FILE_CHUNK_SIZE as u64) as usize;
         let progress = self.progress.clone();
+        let buffers = self.buffers.clone();
         // Reading and checksumming happen on the blocking pool: neither blocks the runtime.
         self.pending = Some(tokio::task::spawn_blocking(move || {
-            let mut buf = vec![0u8; want];
+            let mut buf = buffers.take(want);
             let mut filled = 0;
             while filled < want {
                 let n = file.read_at(&mut buf[filled..], offset + filled as u64)?;
@@ -425,7 +479,7 @@ impl TrackedBody {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .update(&buf);
-            Ok(Bytes::from(buf))
+            Ok(buffers.share(buf))
         }));
     }
 
@@ -512,5 +566,29 @@ impl Drop for TrackedBody {
         if let Some(read) = self.pending.take() {
             read.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_buffer_comes_back_when_the_connection_drops_the_chunk() {
+        let buffers = ChunkBuffers::default();
+        let mut buf = buffers.take(8);
+        buf.copy_from_slice(b"abcdefgh");
+        let ptr = buf.as_ptr();
+        let chunk = buffers.share(buf);
+        let clone = chunk.slice(2..4);
+        drop(chunk);
+        // A slice still refers to it: not back yet, so a read gets a different buffer.
+        let other = buffers.take(8);
+        assert_ne!(other.as_ptr(), ptr);
+        assert_eq!(&clone[..], b"cd");
+        drop(clone);
+        let again = buffers.take(3);
+        assert_eq!(again.as_ptr(), ptr, "the buffer was recycled");
+        assert_eq!(again.len(), 3, "sized for the next read");
     }
 }
