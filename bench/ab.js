@@ -37,7 +37,7 @@ async function main() {
   const work = fs.mkdtempSync(path.join(base, 'oss-append-ab-'));
   const emus = [];
   try {
-    const common = { bucket: BUCKET, accessKeyId: AK, accessKeySecret: SK, bin };
+    const common = { bucket: BUCKET, accessKeyId: AK, accessKeySecret: SK, bin, workerThreads: 1 };
     const memEmu = await startEmulator({ ...common, dataDir: null });
     emus.push(memEmu);
     const size = o.fileMiB * MiB;

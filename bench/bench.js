@@ -9,7 +9,9 @@
 // memory: it reserves a large body's buffer up front on transparent huge pages and reuses the
 // buffers of deleted objects (emulator/src/staging.rs), so receiving 256 MiB costs it ~0.05 s of
 // CPU. Each file size gets one uncounted curl -T upload first, so no client's run pays for the
-// emulator's first buffer of that size. `--emulator durable` stores to a --data-dir in tmpfs
+// emulator's first buffer of that size. The emulator runs one worker thread (--worker-threads 1):
+// with two, a request's tasks wake the idle second worker, which costs every client's request
+// latency and the emulator's CPU. `--emulator durable` stores to a --data-dir in tmpfs
 // instead (fsync is free there, but the kernel's shmem page-cache work costs the emulator ~0.18 s
 // per 256 MiB, a full core at the fast clients' speed: it was the bottleneck).
 //
@@ -527,7 +529,7 @@ async function main() {
         dataDir = path.join(work, `emulator-${emus.length}`);
         fs.mkdirSync(dataDir);
       }
-      const emu = await startEmulator({ bin, dataDir, bucket: BUCKET, accessKeyId: AK, accessKeySecret: SK });
+      const emu = await startEmulator({ bin, dataDir, bucket: BUCKET, accessKeyId: AK, accessKeySecret: SK, workerThreads: 1 });
       emu.mode = durable ? 'durable (data dir in tmpfs)' : 'memory';
       emu.cpuStart = cpuSeconds(emu.pid);
       emus.push(emu);

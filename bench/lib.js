@@ -71,13 +71,14 @@ function signedRequest(emu, method, key) {
 }
 
 /**
- * Starts `oss-emulator --listen 127.0.0.1:0 [--data-dir DIR] ...` (objects in memory when
- * dataDir is null) and resolves with its endpoint and pid once it printed
+ * Starts `oss-emulator --listen 127.0.0.1:0 [--data-dir DIR] [--worker-threads N] ...` (objects
+ * in memory when dataDir is null) and resolves with its endpoint and pid once it printed
  * `listening on http://127.0.0.1:PORT`.
  */
-function startEmulator({ bin, dataDir, bucket, accessKeyId, accessKeySecret }) {
+function startEmulator({ bin, dataDir, bucket, accessKeyId, accessKeySecret, workerThreads }) {
   const args = ['--listen', '127.0.0.1:0', ...(dataDir ? ['--data-dir', dataDir] : []), '--bucket', bucket,
-    '--access-key-id', accessKeyId, '--access-key-secret', accessKeySecret, '--region', 'cn-hangzhou'];
+    '--access-key-id', accessKeyId, '--access-key-secret', accessKeySecret, '--region', 'cn-hangzhou',
+    ...(workerThreads ? ['--worker-threads', String(workerThreads)] : [])];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
