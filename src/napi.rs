@@ -29,7 +29,7 @@
 //! append sessions `attempts`, `position`, `length`, `expectedLength`, `serverLength`,
 //! `lastError` (the error behind `ClientRetriesExhausted` / `ClientOutcomeUnknown`).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -300,7 +300,7 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeAppendResult {
         let out = val.0;
         let mut obj = Object::new(&env)?;
         obj.set_named_property("status", i32::from(out.status))?;
-        obj.set_named_property("headers", to_hash_map(out.headers))?;
+        obj.set_named_property("headers", out.headers)?;
         obj.set_named_property("requestId", out.request_id)?;
         // Never above 5 GiB (OSS's limit): exact as a JS number.
         obj.set_named_property("nextAppendPosition", out.next_append_position as f64)?;
@@ -321,7 +321,7 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeRawResponse {
         let raw = val.0;
         let mut obj = Object::new(&env)?;
         obj.set_named_property("status", i32::from(raw.status))?;
-        obj.set_named_property("headers", to_hash_map(raw.headers))?;
+        obj.set_named_property("headers", raw.headers)?;
         let body = ArrayBuffer::from_data(&env, raw.body.to_vec())?;
         obj.set_named_property("body", body)?;
         Ok(obj.raw())
@@ -636,7 +636,7 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSessionAppend {
             None => (None, None),
         };
         obj.set_named_property("status", i32::from(status))?;
-        obj.set_named_property("headers", to_hash_map(headers))?;
+        obj.set_named_property("headers", headers)?;
         obj.set_named_property("etag", etag)?;
         obj.set_named_property("versionId", version_id)?;
         // SAFETY: same env.
@@ -656,7 +656,7 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSealResult {
         let out = val.0;
         let mut obj = Object::new(&env)?;
         obj.set_named_property("status", i32::from(out.status))?;
-        obj.set_named_property("headers", to_hash_map(out.headers))?;
+        obj.set_named_property("headers", out.headers)?;
         obj.set_named_property("requestId", out.request_id)?;
         obj.set_named_property("sealedTime", out.sealed_time)?;
         obj.set_named_property("etag", out.etag)?;
@@ -1350,12 +1350,6 @@ unsafe fn copy(data: *const u8, len: usize) -> Vec<u8> {
     }
 }
 
-// --- Results ----------------------------------------------------------------------------------
-
-fn to_hash_map(headers: std::collections::BTreeMap<String, String>) -> HashMap<String, String> {
-    headers.into_iter().collect()
-}
-
 // --- Errors -----------------------------------------------------------------------------------
 
 /// The fields of the JS error for `e` (besides `message`).
@@ -1368,8 +1362,8 @@ struct ErrorFields {
     ec: String,
     host_id: String,
     recommend_doc: String,
-    headers: HashMap<String, String>,
-    details: HashMap<String, String>,
+    headers: BTreeMap<String, String>,
+    details: BTreeMap<String, String>,
     next_append_position: Option<i64>,
     field: Option<String>,
     request_sent: Option<bool>,
@@ -1407,8 +1401,8 @@ fn error_fields(e: &Error) -> ErrorFields {
             ec: s.ec.clone(),
             host_id: s.host_id.clone(),
             recommend_doc: s.recommend_doc.clone(),
-            headers: to_hash_map(s.headers.clone()),
-            details: to_hash_map(s.details.clone()),
+            headers: s.headers.clone(),
+            details: s.details.clone(),
             next_append_position: s.next_append_position().and_then(|p| i64::try_from(p).ok()),
             ..ErrorFields::default()
         },
@@ -1498,7 +1492,7 @@ fn session_error_fields(e: &SessionError) -> ErrorFields {
             position,
             sealed_time,
         } => {
-            let mut details = HashMap::new();
+            let mut details = BTreeMap::new();
             details.insert("SealedTime".to_owned(), sealed_time.clone());
             ErrorFields {
                 request_sent: Some(false),
