@@ -1,6 +1,6 @@
 /*
  * Types of liboss_append.so, the N-API module built from the oss-append Rust crate
- * (src/napi.rs). The facade (Index.ets) is the public API; this module is its engine.
+ * (src/napi/). The facade (Index.ets) is the public API; this module is its engine.
  *
  * Every rejection (and the throw of createClient) is an Error carrying the NativeError fields.
  */

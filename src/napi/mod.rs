@@ -29,6 +29,8 @@
 //! append sessions `attempts`, `position`, `length`, `expectedLength`, `serverLength`,
 //! `lastError` (the error behind `ClientRetriesExhausted` / `ClientOutcomeUnknown`).
 
+mod bridge;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -358,11 +360,11 @@ fn append_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result
         control.finish().await;
         Ok(result)
     };
-    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+    let promise = bridge::promise(env, work, |env, outcome| match outcome {
         Ok(output) => Ok(NativeAppendResult(output)),
         Err(e) => Err(throwable(env, &e)),
     })?;
-    Ok(Raw(promise.raw()))
+    Ok(Raw(promise))
 }
 
 /// `sealAppendObject(bucket, key, position)`: resolves with `{ status, headers, requestId,
@@ -388,11 +390,11 @@ fn seal_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<R
             Err(e) => Err(e),
         })
     };
-    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+    let promise = bridge::promise(env, work, |env, outcome| match outcome {
         Ok(output) => Ok(NativeSealResult(output)),
         Err(e) => Err(throwable(env, &e)),
     })?;
-    Ok(Raw(promise.raw()))
+    Ok(Raw(promise))
 }
 
 /// `openAppender(bucket, key, options?, retry?)`: opens an append session (one HEAD) and
@@ -412,11 +414,11 @@ fn open_appender(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result
             Err(e) => Err(SessionError::from(e)),
         })
     };
-    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+    let promise = bridge::promise(env, work, |env, outcome| match outcome {
         Ok(session) => Ok(NativeSession(Arc::new(SessionHandle::new(session)))),
         Err(e) => Err(session_throwable(env, &e)),
     })?;
-    Ok(Raw(promise.raw()))
+    Ok(Raw(promise))
 }
 
 // --- Append sessions -------------------------------------------------------------------------
@@ -585,11 +587,11 @@ fn session_append(handle: &Arc<SessionHandle>, ctx: FunctionCallContext) -> napi
         control.finish().await;
         Ok(result.map(|appended| (appended, handle.snapshot())))
     };
-    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+    let promise = bridge::promise(env, work, |env, outcome| match outcome {
         Ok((appended, state)) => Ok(NativeSessionAppend(appended, state)),
         Err(e) => Err(session_throwable(env, &e)),
     })?;
-    Ok(Raw(promise.raw()))
+    Ok(Raw(promise))
 }
 
 /// `seal()` of a session.
@@ -604,11 +606,11 @@ fn session_seal(handle: &Arc<SessionHandle>, ctx: FunctionCallContext) -> napi_o
         handle.refresh(&session);
         Ok(result)
     };
-    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+    let promise = bridge::promise(env, work, |env, outcome| match outcome {
         Ok(output) => Ok(NativeSealResult(output)),
         Err(e) => Err(session_throwable(env, &e)),
     })?;
-    Ok(Raw(promise.raw()))
+    Ok(Raw(promise))
 }
 
 /// A confirmed session append: `{ position, length, nextAppendPosition, hashCrc64ecma,
@@ -839,11 +841,11 @@ fn put_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Ra
             Err(e) => Err(e),
         })
     };
-    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+    let promise = bridge::promise(env, work, |env, outcome| match outcome {
         Ok(raw) => Ok(NativeRawResponse(raw)),
         Err(e) => Err(throwable(env, &e)),
     })?;
-    Ok(Raw(promise.raw()))
+    Ok(Raw(promise))
 }
 
 fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_ohos::Result<Raw> {
@@ -857,11 +859,11 @@ fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_oh
             Err(e) => Err(e),
         })
     };
-    let promise = env.spawn_future_with_callback(work, |env, outcome| match outcome {
+    let promise = bridge::promise(env, work, |env, outcome| match outcome {
         Ok(raw) => Ok(NativeRawResponse(raw)),
         Err(e) => Err(throwable(env, &e)),
     })?;
-    Ok(Raw(promise.raw()))
+    Ok(Raw(promise))
 }
 
 // --- Argument conversion ---------------------------------------------------------------------
