@@ -121,8 +121,8 @@ async function callgrindPair(o, label, unit, per, specBig, specSmall, cleanup) {
   return lines.join('\n');
 }
 
-function perfReport(data, sort, n) {
-  const r = spawnSync('perf', ['report', '-i', data, '--no-children', '--sort', sort, '-g', 'none', '--stdio'], {
+function perfReport(data, sort, n, children = false) {
+  const r = spawnSync('perf', ['report', '-i', data, children ? '--children' : '--no-children', '--sort', sort, '-g', 'none', '--stdio'], {
     encoding: 'utf8', maxBuffer: 256 * MiB,
   });
   return r.stdout.split('\n').filter((l) => l.trim() && !l.startsWith('#')).slice(0, n).join('\n');
@@ -141,20 +141,18 @@ async function main() {
   const emus = [];
   const report = [`# oss-append profile (${new Date().toISOString()})`, ''];
   try {
-    const common = { bin, bucket: BUCKET, accessKeyId: AK, accessKeySecret: SK };
+    // As in bench.js: objects in memory, one runtime worker (the emulator's cheapest mode).
+    const common = { bin, bucket: BUCKET, accessKeyId: AK, accessKeySecret: SK, workerThreads: 1 };
     const memEmu = await startEmulator({ ...common, dataDir: null });
     emus.push(memEmu);
-    fs.mkdirSync(path.join(work, 'emu'));
-    const diskEmu = await startEmulator({ ...common, dataDir: path.join(work, 'emu') });
-    emus.push(diskEmu);
     const spec = { client: 'oss-append', dist, bucket: BUCKET, accessKeyId: AK, accessKeySecret: SK };
     const chain = (count, key) => ({ ...spec, mode: 'chain', chunk: 1024, count, warmup: 20, key, endpoint: memEmu.endpoint });
-    const file = (size, key) => ({ ...spec, mode: 'file', file: makeFile(work, size), size, key, endpoint: diskEmu.endpoint });
+    const file = (size, key) => ({ ...spec, mode: 'file', file: makeFile(work, size), size, key, endpoint: memEmu.endpoint });
     const cleanChain = async (s) => {
       await removeObject(memEmu, s.key);
       await removeObject(memEmu, `${s.key}.warmup`);
     };
-    const cleanFile = (s) => removeObject(diskEmu, s.key);
+    const cleanFile = (s) => removeObject(memEmu, s.key);
 
     if (hwPerf) {
       report.push('Hardware counters work: perf record -e cycles (full-size runs).', '');
@@ -173,13 +171,14 @@ async function main() {
     }
 
     if (swPerf && !hwPerf) {
-      report.push('# Time profile: perf record -e cpu-clock (sampling, kernel included; full-size runs)', '');
+      report.push('# Time profile: perf record -e cpu-clock --call-graph dwarf (sampling, kernel included; full-size runs)', '');
       for (const [label, s, clean] of [['1 KiB path, 10000 appends', chain(10000, 'p/chain'), cleanChain], ['fd path, 256 MiB', file(256 * MiB, 'p/file'), cleanFile]]) {
         const data = path.join(o.out, `perf.${label.replace(/\W+/g, '_')}.data`);
         process.stderr.write(`[profile] perf cpu-clock ${label}\n`);
-        await runWrapped(['perf', 'record', '-e', 'cpu-clock', '-F', '4000', '-o', data], s);
+        await runWrapped(['perf', 'record', '-e', 'cpu-clock', '-F', '2000', '--call-graph', 'dwarf,16384', '-o', data], s);
         await clean(s);
-        report.push(`## ${label}`, '```', perfReport(data, 'comm', 6), '', perfReport(data, 'dso', 10), '', perfReport(data, 'dso,sym', 40), '```', '');
+        report.push(`## ${label}`, '```', perfReport(data, 'comm', 6), '', perfReport(data, 'dso', 10), '', perfReport(data, 'dso,sym', 40),
+          '', '(inclusive: a function with everything it calls)', perfReport(data, 'sym', 60, true), '```', '');
       }
     }
   } finally {
@@ -191,7 +190,9 @@ async function main() {
   process.stdout.write(`${text}\n\nWritten to ${path.join(o.out, 'profile.md')}\n`);
 }
 
-main().catch((e) => {
-  process.stderr.write(`profile: ${e && e.stack ? e.stack : e}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`profile: ${e && e.stack ? e.stack : e}\n`);
+    process.exit(1);
+  });
+}
