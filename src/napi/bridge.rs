@@ -17,6 +17,9 @@
 //! functions had exactly that crash. So the function sits behind a lock shared with the I/O
 //! thread, and an environment cleanup hook (registered after the function, so it runs before
 //! the engine frees it) empties it: later settlements for that thread are dropped.
+//!
+//! On OpenHarmony the calls used here are in `libace_napi.z.so` from API 10 (threadsafe
+//! function ref/unref) and API 11 (`napi_add_env_cleanup_hook`); the package targets API 12.
 
 use std::any::Any;
 use std::cell::RefCell;
