@@ -47,6 +47,7 @@ mod napi;
 pub mod options;
 pub mod progress;
 pub mod request;
+pub mod request_error;
 pub mod response;
 pub mod retry;
 pub mod session;

@@ -31,7 +31,6 @@
 
 mod bridge;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,52 +47,15 @@ use crate::cancel::{CancellableAppender, CancellationToken};
 use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::credentials::Credentials;
-use crate::error::{Error, TransportErrorKind};
+use crate::error::Error;
 use crate::options::{AppendOptions, ContentMd5};
 use crate::progress::ProgressObserver;
 use crate::request::AppendObjectRequest;
+use crate::request_error::{codes, RequestErrorFields};
 use crate::response::{AppendObjectOutput, RawResponse, SealAppendObjectOutput};
 use crate::retry::RetryPolicy;
 use crate::session::{Appended, AppenderOptions, SessionError};
 use crate::{options, validate};
-
-/// `status` of every client-side error: there is no HTTP status to report.
-pub const CLIENT_ERROR_STATUS: i32 = -1;
-
-/// Client-side error codes (stable; documented in `ohos-package/README.md`).
-pub mod codes {
-    /// An argument broke a rule; nothing was sent.
-    pub const INVALID_ARGUMENT: &str = "ClientInvalidArgument";
-    /// Could not connect (DNS, refused, TLS handshake); nothing was sent.
-    pub const CONNECT: &str = "ClientConnectError";
-    /// No progress within the read/write timeout.
-    pub const TIMEOUT: &str = "ClientTimeout";
-    /// The connection failed mid-request (reset, closed early).
-    pub const NETWORK: &str = "ClientNetworkError";
-    /// Reading the data to send (a file) failed.
-    pub const BODY_READ: &str = "ClientBodyReadError";
-    /// OSS stored data whose CRC-64 differs from the one the client computed.
-    pub const CRC_MISMATCH: &str = "ClientCrcMismatch";
-    /// OSS answered success without what the protocol promises (e.g. the next position).
-    pub const INVALID_RESPONSE: &str = "ClientInvalidResponse";
-    /// The caller cancelled the call (`signal`); `requestSent` says whether OSS may have
-    /// applied it.
-    pub const CANCELLED: &str = "ClientCancelled";
-    /// Append session: after a lost answer or a cancel, the object was neither as before nor
-    /// as the append would have made it (another writer); the session stopped.
-    pub const APPEND_CONFLICT: &str = "ClientAppendConflict";
-    /// Append session: it stopped earlier (conflict, another writer, CRC mismatch, unknown
-    /// outcome); nothing was sent. Open a new one.
-    pub const SESSION_POISONED: &str = "ClientSessionPoisoned";
-    /// Append session: it sealed the object; nothing was sent.
-    pub const SESSION_SEALED: &str = "ClientSessionSealed";
-    /// Append session: a try may have been applied and it could not be found out; the session
-    /// stopped (open a new one to read the object's length).
-    pub const OUTCOME_UNKNOWN: &str = "ClientOutcomeUnknown";
-    /// Append session: transient failures until the retry budget ran out; nothing of the
-    /// append was applied (`lastError` is the last failure).
-    pub const RETRIES_EXHAUSTED: &str = "ClientRetriesExhausted";
-}
 
 // --- Module registration ----------------------------------------------------------------------
 //
@@ -1354,177 +1316,29 @@ unsafe fn copy(data: *const u8, len: usize) -> Vec<u8> {
 
 // --- Errors -----------------------------------------------------------------------------------
 
-/// The fields of the JS error for `e` (besides `message`).
-#[derive(Default)]
-struct ErrorFields {
-    code: String,
-    message: String,
-    request_id: String,
-    status: i32,
-    ec: String,
-    host_id: String,
-    recommend_doc: String,
-    headers: BTreeMap<String, String>,
-    details: BTreeMap<String, String>,
-    next_append_position: Option<i64>,
-    field: Option<String>,
-    request_sent: Option<bool>,
-    client_crc64: Option<String>,
-    server_crc64: Option<String>,
-    attempts: Option<u32>,
-    position: Option<f64>,
-    length: Option<f64>,
-    expected_length: Option<f64>,
-    server_length: Option<f64>,
-    last_error: Option<Box<ErrorFields>>,
-}
-
-/// A client-side error: `status` -1, no answer.
-fn client_error(code: &str, message: String) -> ErrorFields {
-    ErrorFields {
-        code: code.to_owned(),
-        message,
-        status: CLIENT_ERROR_STATUS,
-        ..ErrorFields::default()
-    }
-}
-
-fn error_fields(e: &Error) -> ErrorFields {
-    let client = |code: &str, request_id: String| ErrorFields {
-        request_id,
-        ..client_error(code, e.to_string())
-    };
-    match e {
-        Error::Service(s) => ErrorFields {
-            code: s.code.clone(),
-            message: s.message.clone(),
-            request_id: s.request_id.clone(),
-            status: i32::from(s.status),
-            ec: s.ec.clone(),
-            host_id: s.host_id.clone(),
-            recommend_doc: s.recommend_doc.clone(),
-            headers: s.headers.clone(),
-            details: s.details.clone(),
-            next_append_position: s.next_append_position().and_then(|p| i64::try_from(p).ok()),
-            ..ErrorFields::default()
-        },
-        Error::InvalidArgument { field, .. } => ErrorFields {
-            field: Some((*field).to_owned()),
-            request_sent: Some(false),
-            ..client(codes::INVALID_ARGUMENT, String::new())
-        },
-        Error::Transport {
-            kind, request_sent, ..
-        } => {
-            let code = match kind {
-                TransportErrorKind::Connect => codes::CONNECT,
-                TransportErrorKind::Timeout => codes::TIMEOUT,
-                TransportErrorKind::Body => codes::BODY_READ,
-                TransportErrorKind::Io => codes::NETWORK,
-                TransportErrorKind::Cancelled => codes::CANCELLED,
-            };
-            ErrorFields {
-                request_sent: Some(*request_sent),
-                ..client(code, String::new())
-            }
-        }
-        Error::CrcMismatch {
-            client: c,
-            server,
-            request_id,
-        } => ErrorFields {
-            client_crc64: Some(c.to_string()),
-            server_crc64: Some(server.to_string()),
-            request_sent: Some(true),
-            ..client(codes::CRC_MISMATCH, request_id.clone())
-        },
-        Error::InvalidResponse { request_id, .. } => ErrorFields {
-            request_sent: Some(true),
-            ..client(codes::INVALID_RESPONSE, request_id.clone())
-        },
-    }
-}
-
-/// The JS error of an append session's failure. Plain request errors map as for
-/// `appendObject`; the session's own outcomes get the `Client…` session codes.
-fn session_error_fields(e: &SessionError) -> ErrorFields {
-    let message = e.to_string();
-    match e {
-        SessionError::Request(inner) => error_fields(inner),
-        SessionError::Conflict {
-            position,
-            length,
-            expected_length,
-            server_length,
-            expected_crc64,
-            server_crc64,
-            ..
-        } => ErrorFields {
-            request_sent: Some(true),
-            position: Some(*position as f64),
-            length: Some(*length as f64),
-            expected_length: Some(*expected_length as f64),
-            server_length: Some(*server_length as f64),
-            client_crc64: expected_crc64.map(|c| c.to_string()),
-            server_crc64: server_crc64.map(|c| c.to_string()),
-            ..client_error(codes::APPEND_CONFLICT, message)
-        },
-        SessionError::GaveUp { attempts, last, .. } => ErrorFields {
-            request_sent: Some(false),
-            attempts: Some(*attempts),
-            last_error: Some(Box::new(error_fields(last))),
-            ..client_error(codes::RETRIES_EXHAUSTED, message)
-        },
-        SessionError::Unresolved {
-            position,
-            length,
-            last,
-        } => ErrorFields {
-            request_sent: Some(true),
-            position: Some(*position as f64),
-            length: Some(*length as f64),
-            last_error: Some(Box::new(error_fields(last))),
-            ..client_error(codes::OUTCOME_UNKNOWN, message)
-        },
-        SessionError::Poisoned { .. } => ErrorFields {
-            request_sent: Some(false),
-            ..client_error(codes::SESSION_POISONED, message)
-        },
-        SessionError::Sealed {
-            position,
-            sealed_time,
-        } => {
-            let mut details = BTreeMap::new();
-            details.insert("SealedTime".to_owned(), sealed_time.clone());
-            ErrorFields {
-                request_sent: Some(false),
-                position: Some(*position as f64),
-                details,
-                ..client_error(codes::SESSION_SEALED, message)
-            }
-        }
-    }
-}
-
 /// Builds the JS `Error` for `e`, as a `napi::Error` that throws/rejects with exactly that
 /// object. Falls back to a plain error with the same message if the engine refuses.
 fn throwable(env: &Env, e: &Error) -> napi_ohos::Error {
-    to_throwable(env, error_fields(e), e)
+    to_throwable(env, RequestErrorFields::from(e), e)
 }
 
 /// [`throwable`] for an append session's failure.
 fn session_throwable(env: &Env, e: &SessionError) -> napi_ohos::Error {
-    to_throwable(env, session_error_fields(e), e)
+    to_throwable(env, RequestErrorFields::from(e), e)
 }
 
-fn to_throwable(env: &Env, fields: ErrorFields, e: &dyn std::fmt::Display) -> napi_ohos::Error {
+fn to_throwable(
+    env: &Env,
+    fields: RequestErrorFields,
+    e: &dyn std::fmt::Display,
+) -> napi_ohos::Error {
     match error_object(env, fields) {
         Ok(obj) => napi_ohos::Error::from(obj.to_unknown()),
         Err(_) => napi_ohos::Error::new(Status::GenericFailure, e.to_string()),
     }
 }
 
-fn error_object<'e>(env: &'e Env, f: ErrorFields) -> napi_ohos::Result<Object<'e>> {
+fn error_object<'e>(env: &'e Env, f: RequestErrorFields) -> napi_ohos::Result<Object<'e>> {
     let mut obj = env.create_error(napi_ohos::Error::new(
         Status::GenericFailure,
         f.message.clone(),

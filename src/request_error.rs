@@ -1,0 +1,321 @@
+//! How errors look to JS callers: the fields of the `RequestError` the facade throws (the
+//! Harmony SDK's `code`, `message`, `requestId`, `status`, `ec`, … plus this client's own), and
+//! the stable `Client…` codes of client-side failures. Plain Rust, so the mapping is tested here;
+//! the N-API binding only turns [`RequestErrorFields`] into a JS `Error`.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, TransportErrorKind};
+use crate::session::SessionError;
+
+/// `status` of every client-side error: there is no HTTP status to report.
+pub const CLIENT_ERROR_STATUS: i32 = -1;
+
+/// Client-side error codes (stable; documented in `ohos-package/README.md`).
+pub mod codes {
+    /// An argument broke a rule; nothing was sent.
+    pub const INVALID_ARGUMENT: &str = "ClientInvalidArgument";
+    /// Could not connect (DNS, refused, TLS handshake); nothing was sent.
+    pub const CONNECT: &str = "ClientConnectError";
+    /// No progress within the read/write timeout.
+    pub const TIMEOUT: &str = "ClientTimeout";
+    /// The connection failed mid-request (reset, closed early).
+    pub const NETWORK: &str = "ClientNetworkError";
+    /// Reading the data to send (a file) failed.
+    pub const BODY_READ: &str = "ClientBodyReadError";
+    /// OSS stored data whose CRC-64 differs from the one the client computed.
+    pub const CRC_MISMATCH: &str = "ClientCrcMismatch";
+    /// OSS answered success without what the protocol promises (e.g. the next position).
+    pub const INVALID_RESPONSE: &str = "ClientInvalidResponse";
+    /// The caller cancelled the call (`signal`); `requestSent` says whether OSS may have
+    /// applied it.
+    pub const CANCELLED: &str = "ClientCancelled";
+    /// Append session: after a lost answer or a cancel, the object was neither as before nor
+    /// as the append would have made it (another writer); the session stopped.
+    pub const APPEND_CONFLICT: &str = "ClientAppendConflict";
+    /// Append session: it stopped earlier (conflict, another writer, CRC mismatch, unknown
+    /// outcome); nothing was sent. Open a new one.
+    pub const SESSION_POISONED: &str = "ClientSessionPoisoned";
+    /// Append session: it sealed the object; nothing was sent.
+    pub const SESSION_SEALED: &str = "ClientSessionSealed";
+    /// Append session: a try may have been applied and it could not be found out; the session
+    /// stopped (open a new one to read the object's length).
+    pub const OUTCOME_UNKNOWN: &str = "ClientOutcomeUnknown";
+    /// Append session: transient failures until the retry budget ran out; nothing of the
+    /// append was applied (`lastError` is the last failure).
+    pub const RETRIES_EXHAUSTED: &str = "ClientRetriesExhausted";
+}
+
+/// The fields of the error a JS caller catches (`RequestError`): OSS's own for a service error,
+/// a `Client…` code with status -1 for a client-side one, plus what an append session adds.
+/// Optional fields are left off the JS object when `None`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RequestErrorFields {
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+    pub status: i32,
+    pub ec: String,
+    pub host_id: String,
+    pub recommend_doc: String,
+    pub headers: BTreeMap<String, String>,
+    pub details: BTreeMap<String, String>,
+    pub next_append_position: Option<i64>,
+    pub field: Option<String>,
+    pub request_sent: Option<bool>,
+    pub client_crc64: Option<String>,
+    pub server_crc64: Option<String>,
+    pub attempts: Option<u32>,
+    pub position: Option<f64>,
+    pub length: Option<f64>,
+    pub expected_length: Option<f64>,
+    pub server_length: Option<f64>,
+    pub last_error: Option<Box<RequestErrorFields>>,
+}
+
+/// A client-side error: `status` -1, no answer.
+fn client_error(code: &str, message: String) -> RequestErrorFields {
+    RequestErrorFields {
+        code: code.to_owned(),
+        message,
+        status: CLIENT_ERROR_STATUS,
+        ..RequestErrorFields::default()
+    }
+}
+
+impl From<&Error> for RequestErrorFields {
+    fn from(e: &Error) -> Self {
+        error_fields(e)
+    }
+}
+
+impl From<&SessionError> for RequestErrorFields {
+    fn from(e: &SessionError) -> Self {
+        session_error_fields(e)
+    }
+}
+
+fn error_fields(e: &Error) -> RequestErrorFields {
+    let client = |code: &str, request_id: String| RequestErrorFields {
+        request_id,
+        ..client_error(code, e.to_string())
+    };
+    match e {
+        Error::Service(s) => RequestErrorFields {
+            code: s.code.clone(),
+            message: s.message.clone(),
+            request_id: s.request_id.clone(),
+            status: i32::from(s.status),
+            ec: s.ec.clone(),
+            host_id: s.host_id.clone(),
+            recommend_doc: s.recommend_doc.clone(),
+            headers: s.headers.clone(),
+            details: s.details.clone(),
+            next_append_position: s.next_append_position().and_then(|p| i64::try_from(p).ok()),
+            ..RequestErrorFields::default()
+        },
+        Error::InvalidArgument { field, .. } => RequestErrorFields {
+            field: Some((*field).to_owned()),
+            request_sent: Some(false),
+            ..client(codes::INVALID_ARGUMENT, String::new())
+        },
+        Error::Transport {
+            kind, request_sent, ..
+        } => {
+            let code = match kind {
+                TransportErrorKind::Connect => codes::CONNECT,
+                TransportErrorKind::Timeout => codes::TIMEOUT,
+                TransportErrorKind::Body => codes::BODY_READ,
+                TransportErrorKind::Io => codes::NETWORK,
+                TransportErrorKind::Cancelled => codes::CANCELLED,
+            };
+            RequestErrorFields {
+                request_sent: Some(*request_sent),
+                ..client(code, String::new())
+            }
+        }
+        Error::CrcMismatch {
+            client: c,
+            server,
+            request_id,
+        } => RequestErrorFields {
+            client_crc64: Some(c.to_string()),
+            server_crc64: Some(server.to_string()),
+            request_sent: Some(true),
+            ..client(codes::CRC_MISMATCH, request_id.clone())
+        },
+        Error::InvalidResponse { request_id, .. } => RequestErrorFields {
+            request_sent: Some(true),
+            ..client(codes::INVALID_RESPONSE, request_id.clone())
+        },
+    }
+}
+
+/// The JS error of an append session's failure. Plain request errors map as for
+/// `appendObject`; the session's own outcomes get the `Client…` session codes.
+fn session_error_fields(e: &SessionError) -> RequestErrorFields {
+    let message = e.to_string();
+    match e {
+        SessionError::Request(inner) => error_fields(inner),
+        SessionError::Conflict {
+            position,
+            length,
+            expected_length,
+            server_length,
+            expected_crc64,
+            server_crc64,
+            ..
+        } => RequestErrorFields {
+            request_sent: Some(true),
+            position: Some(*position as f64),
+            length: Some(*length as f64),
+            expected_length: Some(*expected_length as f64),
+            server_length: Some(*server_length as f64),
+            client_crc64: expected_crc64.map(|c| c.to_string()),
+            server_crc64: server_crc64.map(|c| c.to_string()),
+            ..client_error(codes::APPEND_CONFLICT, message)
+        },
+        SessionError::GaveUp { attempts, last, .. } => RequestErrorFields {
+            request_sent: Some(false),
+            attempts: Some(*attempts),
+            last_error: Some(Box::new(error_fields(last))),
+            ..client_error(codes::RETRIES_EXHAUSTED, message)
+        },
+        SessionError::Unresolved {
+            position,
+            length,
+            last,
+        } => RequestErrorFields {
+            request_sent: Some(true),
+            position: Some(*position as f64),
+            length: Some(*length as f64),
+            last_error: Some(Box::new(error_fields(last))),
+            ..client_error(codes::OUTCOME_UNKNOWN, message)
+        },
+        SessionError::Poisoned { .. } => RequestErrorFields {
+            request_sent: Some(false),
+            ..client_error(codes::SESSION_POISONED, message)
+        },
+        SessionError::Sealed {
+            position,
+            sealed_time,
+        } => {
+            let mut details = BTreeMap::new();
+            details.insert("SealedTime".to_owned(), sealed_time.clone());
+            RequestErrorFields {
+                request_sent: Some(false),
+                position: Some(*position as f64),
+                details,
+                ..client_error(codes::SESSION_SEALED, message)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ServiceError;
+
+    #[test]
+    fn a_service_error_keeps_what_oss_sent() {
+        let mut s = ServiceError {
+            status: 409,
+            code: "PositionNotEqualToLength".into(),
+            message: "Position is not equal to file length".into(),
+            request_id: "RID".into(),
+            ec: "0026-00000016".into(),
+            ..ServiceError::default()
+        };
+        s.headers
+            .insert("x-oss-next-append-position".into(), "42".into());
+        let f = RequestErrorFields::from(&Error::Service(Box::new(s)));
+        assert_eq!(f.code, "PositionNotEqualToLength");
+        assert_eq!(f.status, 409);
+        assert_eq!(f.request_id, "RID");
+        assert_eq!(f.ec, "0026-00000016");
+        assert_eq!(f.next_append_position, Some(42));
+        assert_eq!(f.request_sent, None, "a service error needs no requestSent");
+    }
+
+    #[test]
+    fn client_errors_have_status_minus_one_a_client_code_and_request_sent() {
+        let cases = [
+            (TransportErrorKind::Connect, codes::CONNECT, false),
+            (TransportErrorKind::Timeout, codes::TIMEOUT, true),
+            (TransportErrorKind::Body, codes::BODY_READ, false),
+            (TransportErrorKind::Io, codes::NETWORK, true),
+            (TransportErrorKind::Cancelled, codes::CANCELLED, false),
+        ];
+        for (kind, code, request_sent) in cases {
+            let e = Error::Transport {
+                kind,
+                message: "m".into(),
+                request_sent,
+            };
+            let f = RequestErrorFields::from(&e);
+            assert_eq!((f.code.as_str(), f.status), (code, CLIENT_ERROR_STATUS));
+            assert_eq!(f.request_sent, Some(request_sent));
+            assert_eq!(f.message, e.to_string());
+        }
+        let f = RequestErrorFields::from(&Error::InvalidArgument {
+            field: "position",
+            rule: "must be a non-negative integer".into(),
+        });
+        assert_eq!(f.code, codes::INVALID_ARGUMENT);
+        assert_eq!(f.field.as_deref(), Some("position"));
+        assert_eq!(f.request_sent, Some(false));
+        let f = RequestErrorFields::from(&Error::CrcMismatch {
+            client: 1,
+            server: 2,
+            request_id: "RID".into(),
+        });
+        assert_eq!(f.code, codes::CRC_MISMATCH);
+        assert_eq!(
+            (f.client_crc64.as_deref(), f.server_crc64.as_deref()),
+            (Some("1"), Some("2"))
+        );
+        assert_eq!((f.request_id.as_str(), f.request_sent), ("RID", Some(true)));
+    }
+
+    #[test]
+    fn session_outcomes_get_session_codes_and_nest_the_last_error() {
+        let last = Error::Transport {
+            kind: TransportErrorKind::Timeout,
+            message: "m".into(),
+            request_sent: true,
+        };
+        let f = RequestErrorFields::from(&SessionError::GaveUp {
+            attempts: 4,
+            elapsed: std::time::Duration::from_millis(300),
+            last,
+        });
+        assert_eq!(f.code, codes::RETRIES_EXHAUSTED);
+        assert_eq!((f.attempts, f.request_sent), (Some(4), Some(false)));
+        assert_eq!(
+            f.last_error.map(|l| l.code),
+            Some(codes::TIMEOUT.to_owned())
+        );
+        let f = RequestErrorFields::from(&SessionError::Sealed {
+            position: 7,
+            sealed_time: "Wed, 25 Nov 2026 12:00:00 GMT".into(),
+        });
+        assert_eq!(f.code, codes::SESSION_SEALED);
+        assert_eq!(f.position, Some(7.0));
+        assert_eq!(
+            f.details.get("SealedTime").map(String::as_str),
+            Some("Wed, 25 Nov 2026 12:00:00 GMT")
+        );
+        let inner = Error::Transport {
+            kind: TransportErrorKind::Connect,
+            message: "m".into(),
+            request_sent: false,
+        };
+        let direct = RequestErrorFields::from(&inner);
+        assert_eq!(
+            RequestErrorFields::from(&SessionError::Request(inner)),
+            direct,
+            "a plain request error maps as for appendObject"
+        );
+    }
+}
