@@ -262,9 +262,7 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeAppendResult {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi_ohos::Result<sys::napi_value> {
         let env = Env::from_raw(env);
         let out = val.0;
-        let mut obj = Object::new(&env)?;
-        obj.set_named_property("status", i32::from(out.status))?;
-        obj.set_named_property("headers", out.headers)?;
+        let mut obj = response_object(&env, out.status, out.headers)?;
         obj.set_named_property("requestId", out.request_id)?;
         // Never above 5 GiB (OSS's limit): exact as a JS number.
         obj.set_named_property("nextAppendPosition", out.next_append_position as f64)?;
@@ -276,6 +274,18 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeAppendResult {
     }
 }
 
+/// `{ status, headers }`: how every result object starts.
+fn response_object(
+    env: &Env,
+    status: u16,
+    headers: std::collections::BTreeMap<String, String>,
+) -> napi_ohos::Result<Object<'_>> {
+    let mut obj = Object::new(env)?;
+    obj.set_named_property("status", i32::from(status))?;
+    obj.set_named_property("headers", headers)?;
+    Ok(obj)
+}
+
 /// A raw answer (HEAD/GET): `{ status, headers, body: ArrayBuffer }`.
 struct NativeRawResponse(RawResponse);
 
@@ -283,10 +293,9 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeRawResponse {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi_ohos::Result<sys::napi_value> {
         let env = Env::from_raw(env);
         let raw = val.0;
-        let mut obj = Object::new(&env)?;
-        obj.set_named_property("status", i32::from(raw.status))?;
-        obj.set_named_property("headers", raw.headers)?;
-        let body = ArrayBuffer::from_data(&env, raw.body.to_vec())?;
+        let mut obj = response_object(&env, raw.status, raw.headers)?;
+        // No copy when the response owns its bytes alone (it does: nothing else holds them).
+        let body = ArrayBuffer::from_data(&env, Vec::from(raw.body))?;
         obj.set_named_property("body", body)?;
         Ok(obj.raw())
     }
@@ -586,7 +595,8 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSessionAppend {
         let raw_env = env;
         let env = Env::from_raw(env);
         let NativeSessionAppend(a, state) = val;
-        let mut obj = Object::new(&env)?;
+        let (status, headers) = a.status_and_headers();
+        let mut obj = response_object(&env, status, headers)?;
         obj.set_named_property("position", a.position as f64)?;
         obj.set_named_property("length", a.length as f64)?;
         obj.set_named_property("nextAppendPosition", a.next_append_position as f64)?;
@@ -594,13 +604,10 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSessionAppend {
         obj.set_named_property("attempts", a.attempts)?;
         obj.set_named_property("recovered", a.recovered)?;
         obj.set_named_property("requestId", a.request_id.clone())?;
-        let (status, headers) = a.status_and_headers();
         let (etag, version_id) = match a.output {
             Some(out) => (out.etag, out.version_id),
             None => (None, None),
         };
-        obj.set_named_property("status", i32::from(status))?;
-        obj.set_named_property("headers", headers)?;
         obj.set_named_property("etag", etag)?;
         obj.set_named_property("versionId", version_id)?;
         // SAFETY: same env.
@@ -618,9 +625,7 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSealResult {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi_ohos::Result<sys::napi_value> {
         let env = Env::from_raw(env);
         let out = val.0;
-        let mut obj = Object::new(&env)?;
-        obj.set_named_property("status", i32::from(out.status))?;
-        obj.set_named_property("headers", out.headers)?;
+        let mut obj = response_object(&env, out.status, out.headers)?;
         obj.set_named_property("requestId", out.request_id)?;
         obj.set_named_property("sealedTime", out.sealed_time)?;
         obj.set_named_property("etag", out.etag)?;
