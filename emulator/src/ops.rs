@@ -465,39 +465,19 @@ fn get_object(
         response = response.header("x-oss-sealed-time", unix_http_date(sealed));
     }
     // Stored representation headers, each overridable by its response-* query parameter.
-    let overrides = [
-        (
-            "content-type",
-            "response-content-type",
-            Some(meta.content_type.as_str()),
-        ),
-        (
-            "content-language",
-            "response-content-language",
-            meta.headers.get("content-language").map(String::as_str),
-        ),
-        (
-            "expires",
-            "response-expires",
-            meta.headers.get("expires").map(String::as_str),
-        ),
-        (
-            "cache-control",
-            "response-cache-control",
-            meta.headers.get("cache-control").map(String::as_str),
-        ),
-        (
-            "content-disposition",
-            "response-content-disposition",
-            meta.headers.get("content-disposition").map(String::as_str),
-        ),
-        (
-            "content-encoding",
-            "response-content-encoding",
-            meta.headers.get("content-encoding").map(String::as_str),
-        ),
+    const OVERRIDABLE: [(&str, &str); 6] = [
+        ("content-type", "response-content-type"),
+        ("content-language", "response-content-language"),
+        ("expires", "response-expires"),
+        ("cache-control", "response-cache-control"),
+        ("content-disposition", "response-content-disposition"),
+        ("content-encoding", "response-content-encoding"),
     ];
-    for (header, param, stored) in overrides {
+    for (header, param) in OVERRIDABLE {
+        let stored = match header {
+            "content-type" => Some(meta.content_type.as_str()),
+            _ => meta.headers.get(header).map(String::as_str),
+        };
         let value = match route.param(param) {
             Some(Some(v)) => Some(v),
             _ => stored,
