@@ -24,13 +24,13 @@ async fn append_chain(version: Version) {
     let mut whole = Vec::new();
     let mut etags = Vec::new();
     for part in parts {
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append(&key, whole.len() as u64, part),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &emu.endpoint(),
+                Req::append(&key, whole.len() as u64, part),
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
         r.assert_common_headers();
         whole.extend_from_slice(part);
@@ -59,13 +59,17 @@ async fn append_chain(version: Version) {
     assert_eq!(stored.crc64, crc64::checksum(&whole));
     assert_eq!(stored.content_type, "application/octet-stream");
 
-    let got = call(&client, &emu.endpoint(), Req::new("GET", &key), &signer).await;
+    let got = signer
+        .call(&client, &emu.endpoint(), Req::new("GET", &key))
+        .await;
     assert_eq!(got.status, 200);
     assert_eq!(got.body, whole);
     assert_eq!(got.header("x-oss-object-type"), Some("Appendable"));
     assert_eq!(got.header("etag"), Some(etags[3].as_str()));
 
-    let head = call(&client, &emu.endpoint(), Req::new("HEAD", &key), &signer).await;
+    let head = signer
+        .call(&client, &emu.endpoint(), Req::new("HEAD", &key))
+        .await;
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
     assert_eq!(
@@ -125,7 +129,7 @@ async fn creation_headers_are_stored_on_the_first_append_only() {
         .header("x-oss-tagging", "a=1&b=2")
         .header("x-oss-server-side-encryption", "KMS")
         .header("x-oss-server-side-data-encryption", "SM4");
-    let r = call(&client, &emu.endpoint(), first, &signer).await;
+    let r = signer.call(&client, &emu.endpoint(), first).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("x-oss-server-side-encryption"), Some("KMS"));
     assert_eq!(r.header("x-oss-server-side-data-encryption"), Some("SM4"));
@@ -141,7 +145,7 @@ async fn creation_headers_are_stored_on_the_first_append_only() {
         .header("x-oss-meta-extra", "x")
         .header("x-oss-storage-class", "Archive")
         .header("x-oss-server-side-encryption", "AES256");
-    let r = call(&client, &emu.endpoint(), second, &signer).await;
+    let r = signer.call(&client, &emu.endpoint(), second).await;
     assert_eq!(r.status, 200, "{}", r.text());
     // Still the creation-time encryption on every later append response.
     assert_eq!(r.header("x-oss-server-side-encryption"), Some("KMS"));
@@ -167,13 +171,9 @@ async fn creation_headers_are_stored_on_the_first_append_only() {
     assert_eq!(stored.headers["x-oss-tagging"], "a=1&b=2");
     assert_eq!(stored.headers["x-oss-server-side-encryption"], "KMS");
 
-    let head = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("HEAD", "meta.log"),
-        &signer,
-    )
-    .await;
+    let head = signer
+        .call(&client, &emu.endpoint(), Req::new("HEAD", "meta.log"))
+        .await;
     assert_eq!(head.header("content-type"), Some("text/plain"));
     assert_eq!(head.header("cache-control"), Some("no-cache"));
     assert_eq!(head.header("x-oss-meta-author"), Some("alice"));
@@ -190,45 +190,43 @@ async fn append_errors() {
     let client = http_client();
     let signer = Signer::new(Version::V4);
     let ep = emu.endpoint();
-    let r = call(
-        &client,
-        &ep,
-        Req::append("e.log", 0, b"0123456789"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &ep, Req::append("e.log", 0, b"0123456789"))
+        .await;
     assert_eq!(r.status, 200);
 
     // position missing / not a decimal u64 / versionId.
-    let r = call(
-        &client,
-        &ep,
-        Req::new("POST", "e.log").query("append", None).body(b"x"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::new("POST", "e.log").query("append", None).body(b"x"),
+        )
+        .await;
     r.assert_error(400, "MissingArgument", "0016-00000501");
     for bad in ["abc", "-1", "+10", "1e3", "18446744073709551616", " 10"] {
         let req = Req::new("POST", "e.log")
             .query("append", None)
             .query("position", Some(bad))
             .body(b"x");
-        let r = call(&client, &ep, req, &signer).await;
+        let r = signer.call(&client, &ep, req).await;
         r.assert_error(400, "InvalidArgument", "0016-00000502");
         assert_eq!(r.element("ArgumentValue").as_deref(), Some(bad));
     }
-    let r = call(
-        &client,
-        &ep,
-        Req::append("e.log", 10, b"x").query("versionId", Some("v1")),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::append("e.log", 10, b"x").query("versionId", Some("v1")),
+        )
+        .await;
     r.assert_error(400, "InvalidArgument", "0016-00000504");
 
     // Position mismatch: too small, too large, 0 on a non-empty object; the header tells the length.
     for position in [0u64, 5, 11, 100] {
-        let r = call(&client, &ep, Req::append("e.log", position, b"x"), &signer).await;
+        let r = signer
+            .call(&client, &ep, Req::append("e.log", position, b"x"))
+            .await;
         r.assert_error(409, "PositionNotEqualToLength", "0026-00000016");
         assert_eq!(
             r.header("x-oss-next-append-position"),
@@ -237,37 +235,39 @@ async fn append_errors() {
         );
     }
     // Absent object with a non-zero position: the length is 0.
-    let r = call(&client, &ep, Req::append("absent.log", 3, b"x"), &signer).await;
+    let r = signer
+        .call(&client, &ep, Req::append("absent.log", 3, b"x"))
+        .await;
     r.assert_error(409, "PositionNotEqualToLength", "0026-00000016");
     assert_eq!(r.header("x-oss-next-append-position"), Some("0"));
     assert!(emu.object(BUCKET, "absent.log").is_none());
 
     // Content-MD5: wrong digest → InvalidDigest, nothing stored; malformed → InvalidDigest too.
     let wrong_md5 = "XUFAKrxLKna5cZ2REBfFkg=="; // MD5("hello")
-    let r = call(
-        &client,
-        &ep,
-        Req::append("e.log", 10, b"HELLO").header("Content-MD5", wrong_md5),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::append("e.log", 10, b"HELLO").header("Content-MD5", wrong_md5),
+        )
+        .await;
     r.assert_error(400, "InvalidDigest", "0017-00000503");
-    let r = call(
-        &client,
-        &ep,
-        Req::append("e.log", 10, b"HELLO").header("Content-MD5", "not base64!"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::append("e.log", 10, b"HELLO").header("Content-MD5", "not base64!"),
+        )
+        .await;
     r.assert_error(400, "InvalidDigest", "0017-00000502");
     assert_eq!(emu.object(BUCKET, "e.log").unwrap().data, b"0123456789");
-    let r = call(
-        &client,
-        &ep,
-        Req::append("e.log", 10, b"hello").header("Content-MD5", wrong_md5),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::append("e.log", 10, b"hello").header("Content-MD5", wrong_md5),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("x-oss-next-append-position"), Some("15"));
 
@@ -280,22 +280,22 @@ async fn append_errors() {
         ("x-oss-meta-big", &"v".repeat(8 * 1024), "0011-00000002"),
     ];
     for (name, value, ec) in cases {
-        let r = call(
-            &client,
-            &ep,
-            Req::append("new.log", 0, b"x").header(name, value),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &ep,
+                Req::append("new.log", 0, b"x").header(name, value),
+            )
+            .await;
         r.assert_error(400, "InvalidArgument", ec);
     }
-    let r = call(
-        &client,
-        &ep,
-        Req::append("new.log", 0, b"x").header("x-oss-server-side-encryption", "AES128"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::append("new.log", 0, b"x").header("x-oss-server-side-encryption", "AES128"),
+        )
+        .await;
     assert_eq!(
         (r.status, r.code().as_deref()),
         (400, Some("InvalidEncryptionAlgorithmError"))
@@ -306,13 +306,13 @@ async fn append_errors() {
         .iter()
         .enumerate()
     {
-        let r = call(
-            &client,
-            &ep,
-            Req::append(&format!("acl{i}"), 0, b"x").header("x-oss-object-acl", acl),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &ep,
+                Req::append(&format!("acl{i}"), 0, b"x").header("x-oss-object-acl", acl),
+            )
+            .await;
         assert_eq!(r.status, 200, "{acl}");
     }
     for (i, class) in [
@@ -325,33 +325,25 @@ async fn append_errors() {
     .iter()
     .enumerate()
     {
-        let r = call(
-            &client,
-            &ep,
-            Req::append(&format!("sc{i}"), 0, b"x").header("x-oss-storage-class", class),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &ep,
+                Req::append(&format!("sc{i}"), 0, b"x").header("x-oss-storage-class", class),
+            )
+            .await;
         assert_eq!(r.status, 200, "{class}");
     }
 
     // Not appendable: a Normal object from PutObject.
-    let r = call(
-        &client,
-        &ep,
-        Req::new("PUT", "normal.txt").body(b"abc"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &ep, Req::new("PUT", "normal.txt").body(b"abc"))
+        .await;
     assert_eq!(r.status, 200);
     for position in [0, 3] {
-        let r = call(
-            &client,
-            &ep,
-            Req::append("normal.txt", position, b"x"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(&client, &ep, Req::append("normal.txt", position, b"x"))
+            .await;
         r.assert_error(409, "ObjectNotAppendable", "0026-00000017");
     }
 
@@ -396,13 +388,9 @@ async fn length_and_size_limits_over_raw_http() {
 
     // Exactly 5 GiB in total is allowed (checked against an existing 3-byte object).
     let client = http_client();
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("raw.log", 0, b"abc"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::append("raw.log", 0, b"abc"))
+        .await;
     assert_eq!(r.status, 200);
     let (target, headers) = signed_raw_headers(Req::append("raw.log", 3, b""), &signer);
     let head = format!(
@@ -446,13 +434,13 @@ async fn a_short_or_aborted_body_commits_nothing() {
         let emu = oss_emulator::start(cfg).await.unwrap();
         let client = http_client();
         let signer = Signer::new(Version::V4);
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append("cut.log", 0, b"start"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &emu.endpoint(),
+                Req::append("cut.log", 0, b"start"),
+            )
+            .await;
         assert_eq!(r.status, 200);
 
         // Declares 1000 bytes, sends 100, disconnects.
@@ -473,13 +461,9 @@ async fn a_short_or_aborted_body_commits_nothing() {
         assert_eq!(stored.data, b"start", "data_dir={data_dir}");
         assert_eq!(stored.crc64, crc64::checksum(b"start"));
         // And the next append still goes at 5.
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append("cut.log", 5, b"!"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(&client, &emu.endpoint(), Req::append("cut.log", 5, b"!"))
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.header("x-oss-next-append-position"), Some("6"));
         assert_eq!(emu.object(BUCKET, "cut.log").unwrap().data, b"start!");
@@ -493,31 +477,19 @@ async fn early_errors_still_reach_a_client_that_is_sending_a_large_body() {
     let client = http_client();
     let signer = Signer::new(Version::V4);
     let big = vec![7u8; 8 * 1024 * 1024];
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("big.log", 0, b"x"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::append("big.log", 0, b"x"))
+        .await;
     assert_eq!(r.status, 200);
     // 409 is decided before the body is read; the client still gets it, and the connection
     // stays usable for the next request.
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("big.log", 0, &big),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::append("big.log", 0, &big))
+        .await;
     r.assert_error(409, "PositionNotEqualToLength", "0026-00000016");
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("big.log", 1, &big),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::append("big.log", 1, &big))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.header("x-oss-next-append-position"),
@@ -533,15 +505,15 @@ async fn put_get_range_head_delete() {
     let signer = Signer::new(Version::V1);
     let ep = emu.endpoint();
     let body = b"abcdefghijklmnopqrst"; // 20 bytes
-    let r = call(
-        &client,
-        &ep,
-        Req::new("PUT", "dir/file.txt")
-            .header("Content-Type", "text/plain")
-            .body(body),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::new("PUT", "dir/file.txt")
+                .header("Content-Type", "text/plain")
+                .body(body),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let md5 = {
         use md5::Digest;
@@ -556,7 +528,9 @@ async fn put_get_range_head_delete() {
         Some(crc64::checksum(body).to_string().as_str())
     );
 
-    let head = call(&client, &ep, Req::new("HEAD", "dir/file.txt"), &signer).await;
+    let head = signer
+        .call(&client, &ep, Req::new("HEAD", "dir/file.txt"))
+        .await;
     assert_eq!(head.header("x-oss-object-type"), Some("Normal"));
     assert_eq!(head.header("x-oss-next-append-position"), None);
     assert_eq!(head.header("content-length"), Some("20"));
@@ -566,7 +540,7 @@ async fn put_get_range_head_delete() {
         if standard {
             req = req.header("x-oss-range-behavior", "standard");
         }
-        call(&client, &ep, req, &signer)
+        signer.call(&client, &ep, req)
     };
     for (range, start, end) in [
         ("bytes=0-4", 0, 4),
@@ -606,31 +580,24 @@ async fn put_get_range_head_delete() {
     r.assert_error(416, "InvalidRange", "0016-00000003");
 
     // response-* overrides.
-    let r = call(
-        &client,
-        &ep,
-        Req::new("GET", "dir/file.txt").query("response-content-type", Some("application/x-test")),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::new("GET", "dir/file.txt")
+                .query("response-content-type", Some("application/x-test")),
+        )
+        .await;
     assert_eq!(r.header("content-type"), Some("application/x-test"));
 
     // PutObject overwrites an appendable object with a Normal one.
-    let r = call(
-        &client,
-        &ep,
-        Req::append("was-appendable", 0, b"aaa"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &ep, Req::append("was-appendable", 0, b"aaa"))
+        .await;
     assert_eq!(r.status, 200);
-    let r = call(
-        &client,
-        &ep,
-        Req::new("PUT", "was-appendable").body(b"b"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &ep, Req::new("PUT", "was-appendable").body(b"b"))
+        .await;
     assert_eq!(r.status, 200);
     let stored = emu.object(BUCKET, "was-appendable").unwrap();
     assert_eq!(
@@ -639,42 +606,48 @@ async fn put_get_range_head_delete() {
     );
 
     // x-oss-forbid-overwrite.
-    let r = call(
-        &client,
-        &ep,
-        Req::new("PUT", "was-appendable")
-            .header("x-oss-forbid-overwrite", "true")
-            .body(b"c"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::new("PUT", "was-appendable")
+                .header("x-oss-forbid-overwrite", "true")
+                .body(b"c"),
+        )
+        .await;
     assert_eq!(
         (r.status, r.code().as_deref()),
         (409, Some("FileAlreadyExists"))
     );
 
     // PUT with a wrong Content-MD5 stores nothing.
-    let r = call(
-        &client,
-        &ep,
-        Req::new("PUT", "md5.txt")
-            .header("Content-MD5", "XUFAKrxLKna5cZ2REBfFkg==")
-            .body(b"nope"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &ep,
+            Req::new("PUT", "md5.txt")
+                .header("Content-MD5", "XUFAKrxLKna5cZ2REBfFkg==")
+                .body(b"nope"),
+        )
+        .await;
     r.assert_error(400, "InvalidDigest", "0017-00000503");
     assert!(emu.object(BUCKET, "md5.txt").is_none());
 
     // DELETE: 204, idempotent; then GET/HEAD answer NoSuchKey.
     for _ in 0..2 {
-        let r = call(&client, &ep, Req::new("DELETE", "dir/file.txt"), &signer).await;
+        let r = signer
+            .call(&client, &ep, Req::new("DELETE", "dir/file.txt"))
+            .await;
         assert_eq!(r.status, 204);
         r.assert_common_headers();
     }
-    let r = call(&client, &ep, Req::new("GET", "dir/file.txt"), &signer).await;
+    let r = signer
+        .call(&client, &ep, Req::new("GET", "dir/file.txt"))
+        .await;
     r.assert_error(404, "NoSuchKey", "0026-00000001");
-    let r = call(&client, &ep, Req::new("HEAD", "dir/file.txt"), &signer).await;
+    let r = signer
+        .call(&client, &ep, Req::new("HEAD", "dir/file.txt"))
+        .await;
     assert_eq!(r.status, 404);
     assert!(r.body.is_empty());
     assert_eq!(r.header("x-oss-ec"), Some("0026-00000001"));
@@ -691,42 +664,42 @@ async fn no_such_bucket_and_unsupported_operations() {
     let emu = start().await;
     let client = http_client();
     let signer = Signer::new(Version::V4);
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("k", 0, b"x").bucket("missing-bucket"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::append("k", 0, b"x").bucket("missing-bucket"),
+        )
+        .await;
     r.assert_error(404, "NoSuchBucket", "0015-00000101");
     assert_eq!(r.element("BucketName").as_deref(), Some("missing-bucket"));
     assert_eq!(
         r.element("HostId").as_deref(),
         Some(emu.local_addr().to_string().as_str())
     );
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("HEAD", "k").bucket("missing-bucket"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::new("HEAD", "k").bucket("missing-bucket"),
+        )
+        .await;
     assert_eq!((r.status, r.code().as_deref()), (404, Some("NoSuchBucket")));
 
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("PUT", "k").query("acl", None),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::new("PUT", "k").query("acl", None),
+        )
+        .await;
     assert_eq!(
         (r.status, r.code().as_deref()),
         (501, Some("NotImplemented"))
     );
     let mut list = Req::new("GET", "");
     list.key = None;
-    let r = call(&client, &emu.endpoint(), list, &signer).await;
+    let r = signer.call(&client, &emu.endpoint(), list).await;
     assert_eq!(
         (r.status, r.code().as_deref()),
         (501, Some("NotImplemented"))
@@ -795,13 +768,9 @@ async fn concurrent_appends_at_the_same_position_exactly_one_wins() {
                 let signer = signer.clone();
                 tasks.push(tokio::spawn(async move {
                     let client = http_client();
-                    call(
-                        &client,
-                        &ep,
-                        Req::append("race.log", length, &body),
-                        &signer,
-                    )
-                    .await
+                    signer
+                        .call(&client, &ep, Req::append("race.log", length, &body))
+                        .await
                 }));
             }
             let mut winners = Vec::new();
@@ -841,47 +810,43 @@ async fn data_dir_survives_a_restart() {
     let signer = Signer::new(Version::V1);
 
     let emu = oss_emulator::start(cfg.clone()).await.unwrap();
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("durable/a.log", 0, b"first ").header("x-oss-meta-k", "v"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::append("durable/a.log", 0, b"first ").header("x-oss-meta-k", "v"),
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("durable/a.log", 6, b"second"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::append("durable/a.log", 6, b"second"),
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("PUT", "p.txt")
-            .bucket("second-bucket")
-            .body(b"put"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::new("PUT", "p.txt")
+                .bucket("second-bucket")
+                .body(b"put"),
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("PUT", "gone.txt").body(b"bye"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::new("PUT", "gone.txt").body(b"bye"),
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("DELETE", "gone.txt"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::new("DELETE", "gone.txt"))
+        .await;
     assert_eq!(r.status, 204);
     emu.shutdown().await;
 
@@ -893,21 +858,17 @@ async fn data_dir_survives_a_restart() {
     assert!(stored.appendable);
     assert_eq!(emu.object("second-bucket", "p.txt").unwrap().data, b"put");
     assert!(emu.object(BUCKET, "gone.txt").is_none());
-    let head = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("HEAD", "durable/a.log"),
-        &signer,
-    )
-    .await;
+    let head = signer
+        .call(&client, &emu.endpoint(), Req::new("HEAD", "durable/a.log"))
+        .await;
     assert_eq!(head.header("x-oss-next-append-position"), Some("12"));
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("durable/a.log", 12, b"!"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::append("durable/a.log", 12, b"!"),
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.header("x-oss-hash-crc64ecma"),
@@ -927,13 +888,13 @@ async fn large_append_streams_to_disk() {
     let chunk: Vec<u8> = (0..48 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let mut crc = crc64::Crc64::new();
     for i in 0..2u64 {
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append("big.bin", i * chunk.len() as u64, &chunk),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &emu.endpoint(),
+                Req::append("big.bin", i * chunk.len() as u64, &chunk),
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
         crc.update(&chunk);
         assert_eq!(
@@ -941,24 +902,20 @@ async fn large_append_streams_to_disk() {
             Some(crc.value().to_string().as_str())
         );
     }
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("GET", "big.bin").header("Range", "bytes=50331640-50331655"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::new("GET", "big.bin").header("Range", "bytes=50331640-50331655"),
+        )
+        .await;
     assert_eq!(r.status, 206);
     let mut expected = chunk[chunk.len() - 8..].to_vec();
     expected.extend_from_slice(&chunk[..8]);
     assert_eq!(r.body, expected);
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("GET", "big.bin"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::new("GET", "big.bin"))
+        .await;
     assert_eq!(r.body.len(), 2 * chunk.len());
     assert_eq!(crc64::checksum(&r.body), crc.value());
     emu.shutdown().await;

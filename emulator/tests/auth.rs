@@ -63,13 +63,9 @@ async fn unknown_access_key() {
     for version in [Version::V1, Version::V4] {
         let mut signer = Signer::new(version);
         signer.ak = "LTAI5tSomebodyElse".into();
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append("a.log", 0, b"x"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(&client, &emu.endpoint(), Req::append("a.log", 0, b"x"))
+            .await;
         r.assert_error(403, "InvalidAccessKeyId", "0002-00000902");
         assert_eq!(
             r.element("OSSAccessKeyId").as_deref(),
@@ -167,23 +163,19 @@ async fn v1_accepts_x_oss_date_in_place_of_date() {
 async fn v4_signatures() {
     let (client, emu) = client_and_emulator(config()).await;
     // Plain, with AdditionalHeaders, and with a doc-style ", " separated Authorization.
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("v4.log", 0, b"abc"),
-        &Signer::new(Version::V4),
-    )
-    .await;
+    let r = Signer::new(Version::V4)
+        .call(&client, &emu.endpoint(), Req::append("v4.log", 0, b"abc"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let mut with_additional = Signer::new(Version::V4);
     with_additional.additional = vec!["Content-Disposition".into(), "x-oss-absent".into()];
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("v4.log", 3, b"def").header("Content-Disposition", "inline"),
-        &with_additional,
-    )
-    .await;
+    let r = with_additional
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::append("v4.log", 3, b"def").header("Content-Disposition", "inline"),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let mut req = Req::append("v4.log", 6, b"ghi").signed(&Signer::new(Version::V4));
     let auth = req
@@ -199,13 +191,9 @@ async fn v4_signatures() {
     // Wrong secret: 0002-00000201 with the V4 StringToSign and CanonicalRequest.
     let mut bad = Signer::new(Version::V4);
     bad.sk = "nope".into();
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("v4.log", 9, b"x"),
-        &bad,
-    )
-    .await;
+    let r = bad
+        .call(&client, &emu.endpoint(), Req::append("v4.log", 9, b"x"))
+        .await;
     r.assert_error(403, "SignatureDoesNotMatch", "0002-00000201");
     let sts = r.element("StringToSign").unwrap();
     assert!(sts.starts_with("OSS4-HMAC-SHA256\n"), "{sts:?}");
@@ -340,13 +328,9 @@ async fn request_time_too_skewed() {
     cfg.clock_skew_seconds = 20 * 60;
     let (client, emu) = client_and_emulator(cfg).await;
     for version in [Version::V1, Version::V4] {
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append("s.log", 0, b"x"),
-            &Signer::new(version),
-        )
-        .await;
+        let r = Signer::new(version)
+            .call(&client, &emu.endpoint(), Req::append("s.log", 0, b"x"))
+            .await;
         r.assert_error(403, "RequestTimeTooSkewed", "0002-00000504");
         // …and a client that corrects its clock from the response Date gets through.
         let server_date = httpdate::parse_http_date(r.header("date").unwrap()).unwrap();
@@ -358,13 +342,9 @@ async fn request_time_too_skewed() {
         let mut signer = Signer::new(version);
         signer.time_offset = offset;
         let key = format!("s-{version:?}.log");
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append(&key, 0, b"x"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(&client, &emu.endpoint(), Req::append(&key, 0, b"x"))
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
     }
     emu.shutdown().await;
@@ -374,22 +354,22 @@ async fn request_time_too_skewed() {
     for offset in [-14 * 60, 14 * 60] {
         let mut signer = Signer::new(Version::V4);
         signer.time_offset = offset;
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append(&format!("w{offset}"), 0, b"x"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &emu.endpoint(),
+                Req::append(&format!("w{offset}"), 0, b"x"),
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
         signer.time_offset = offset * 2;
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append(&format!("w{offset}"), 1, b"x"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &emu.endpoint(),
+                Req::append(&format!("w{offset}"), 1, b"x"),
+            )
+            .await;
         r.assert_error(403, "RequestTimeTooSkewed", "0002-00000504");
     }
     emu.shutdown().await;
@@ -408,29 +388,23 @@ async fn sts_tokens() {
         signer.sk = cfg.access_key_secret.clone();
         signer.token = cfg.security_token.clone();
         let key = format!("sts-{version:?}.log");
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append(&key, 0, b"ok"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(&client, &emu.endpoint(), Req::append(&key, 0, b"ok"))
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
 
         let mut missing = signer.clone();
         missing.token = None;
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append(&key, 2, b"x"),
-            &missing,
-        )
-        .await;
+        let r = missing
+            .call(&client, &emu.endpoint(), Req::append(&key, 2, b"x"))
+            .await;
         r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
 
         let mut wrong = signer.clone();
         wrong.token = Some("CAIS+other".into());
-        let r = call(&client, &emu.endpoint(), Req::append(&key, 2, b"x"), &wrong).await;
+        let r = wrong
+            .call(&client, &emu.endpoint(), Req::append(&key, 2, b"x"))
+            .await;
         r.assert_error(403, "InvalidSecurityToken", "0002-00000006");
     }
     emu.shutdown().await;
@@ -441,13 +415,9 @@ async fn sts_tokens() {
     signer.ak = cfg.access_key_id.clone();
     signer.sk = cfg.access_key_secret.clone();
     signer.token = cfg.security_token.clone();
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("e.log", 0, b"x"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::append("e.log", 0, b"x"))
+        .await;
     r.assert_error(403, "SecurityTokenExpired", "0002-00000007");
     emu.shutdown().await;
 
@@ -455,13 +425,9 @@ async fn sts_tokens() {
     let (client, emu) = client_and_emulator(config()).await;
     let mut signer = Signer::new(Version::V4);
     signer.token = Some("stray".into());
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("t.log", 0, b"x"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::append("t.log", 0, b"x"))
+        .await;
     r.assert_error(403, "InvalidSecurityToken", "0002-00000006");
     emu.shutdown().await;
 }
@@ -471,7 +437,9 @@ async fn head_errors_are_in_x_oss_err() {
     let (client, emu) = client_and_emulator(config()).await;
     let mut signer = Signer::new(Version::V4);
     signer.sk = "bad".into();
-    let r = call(&client, &emu.endpoint(), Req::new("HEAD", "x"), &signer).await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::new("HEAD", "x"))
+        .await;
     assert_eq!(r.status, 403);
     assert!(r.body.is_empty());
     assert_eq!(r.header("x-oss-ec"), Some("0002-00000201"));

@@ -80,29 +80,25 @@ async fn serves_until_sigterm_and_keeps_data_across_restarts() {
     let signer = Signer::new(Version::V4);
 
     let (mut child, endpoint) = spawn(&base_args(&data_dir));
-    let r = call(
-        &client,
-        &endpoint,
-        Req::append("cli.log", 0, b"one,"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &endpoint, Req::append("cli.log", 0, b"one,"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = call(
-        &client,
-        &endpoint,
-        Req::new("PUT", "x").bucket("other-bucket").body(b"y"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &endpoint,
+            Req::new("PUT", "x").bucket("other-bucket").body(b"y"),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = call(
-        &client,
-        &endpoint,
-        Req::new("GET", "x").bucket("third-bucket"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &endpoint,
+            Req::new("GET", "x").bucket("third-bucket"),
+        )
+        .await;
     r.assert_error(404, "NoSuchBucket", "0015-00000101");
     signal(&child, "TERM");
     let status = wait_with_timeout(&mut child, Duration::from_secs(10));
@@ -110,15 +106,13 @@ async fn serves_until_sigterm_and_keeps_data_across_restarts() {
 
     // Second process on the same directory: the acknowledged append is there.
     let (mut child, endpoint) = spawn(&base_args(&data_dir));
-    let r = call(
-        &client,
-        &endpoint,
-        Req::append("cli.log", 4, b"two"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &endpoint, Req::append("cli.log", 4, b"two"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = call(&client, &endpoint, Req::new("GET", "cli.log"), &signer).await;
+    let r = signer
+        .call(&client, &endpoint, Req::new("GET", "cli.log"))
+        .await;
     assert_eq!(r.body, b"one,two");
     signal(&child, "INT");
     let status = wait_with_timeout(&mut child, Duration::from_secs(10));
@@ -144,10 +138,14 @@ async fn in_memory_with_sts_token() {
     let mut signer = Signer::new(Version::V1);
     signer.ak = "STS.Temp".into();
     signer.sk = "TempSecret".into();
-    let r = call(&client, &endpoint, Req::append("m.log", 0, b"x"), &signer).await;
+    let r = signer
+        .call(&client, &endpoint, Req::append("m.log", 0, b"x"))
+        .await;
     r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
     signer.token = Some("tok".into());
-    let r = call(&client, &endpoint, Req::append("m.log", 0, b"x"), &signer).await;
+    let r = signer
+        .call(&client, &endpoint, Req::append("m.log", 0, b"x"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     signal(&child, "TERM");
     assert_eq!(
@@ -251,7 +249,9 @@ async fn one_gib_append_is_streamed_in_data_dir_mode() {
     let peak = peak_rss_kib(child.id()).expect("VmHWM");
     assert!(peak < 256 * 1024, "peak RSS {peak} KiB for a 1 GiB upload");
     let client = http_client();
-    let head = call(&client, &endpoint, Req::new("HEAD", "huge.bin"), &signer).await;
+    let head = signer
+        .call(&client, &endpoint, Req::new("HEAD", "huge.bin"))
+        .await;
     assert_eq!(
         head.header("content-length"),
         Some(SIZE.to_string().as_str())

@@ -71,32 +71,30 @@ async fn seal_append_object_on_the_wire() {
     for version in [Version::V1, Version::V4] {
         let signer = Signer::new(version);
         let key = format!("seal/{version:?}.log");
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append(&key, 0, b"hello"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(&client, &emu.endpoint(), Req::append(&key, 0, b"hello"))
+            .await;
         assert_eq!(r.status, 200);
 
         // Argument errors, as for AppendObject.
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::new("POST", &key).query("seal", None),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(
+                &client,
+                &emu.endpoint(),
+                Req::new("POST", &key).query("seal", None),
+            )
+            .await;
         r.assert_error(400, "MissingArgument", "0016-00000501");
-        let r = call(&client, &emu.endpoint(), seal(&key, "five"), &signer).await;
+        let r = signer
+            .call(&client, &emu.endpoint(), seal(&key, "five"))
+            .await;
         r.assert_error(400, "InvalidArgument", "0016-00000502");
-        let r = call(&client, &emu.endpoint(), seal(&key, "4"), &signer).await;
+        let r = signer.call(&client, &emu.endpoint(), seal(&key, "4")).await;
         r.assert_error(409, "PositionNotEqualToLength", "0026-00000016");
         assert_eq!(r.header("x-oss-next-append-position"), Some("5"));
 
         // The seal itself: the documented headers.
-        let r = call(&client, &emu.endpoint(), seal(&key, "5"), &signer).await;
+        let r = signer.call(&client, &emu.endpoint(), seal(&key, "5")).await;
         assert_eq!(r.status, 200, "{}", r.text());
         r.assert_common_headers();
         let sealed = r.header("x-oss-sealed-time").unwrap().to_owned();
@@ -108,37 +106,39 @@ async fn seal_append_object_on_the_wire() {
 
         // HEAD and GET show it; appends are refused; sealing again keeps the first time.
         for method in ["HEAD", "GET"] {
-            let r = call(&client, &emu.endpoint(), Req::new(method, &key), &signer).await;
+            let r = signer
+                .call(&client, &emu.endpoint(), Req::new(method, &key))
+                .await;
             assert_eq!(r.header("x-oss-sealed-time"), Some(sealed.as_str()));
             assert_eq!(r.header("x-oss-object-type"), Some("Appendable"));
         }
-        let r = call(
-            &client,
-            &emu.endpoint(),
-            Req::append(&key, 5, b"more"),
-            &signer,
-        )
-        .await;
+        let r = signer
+            .call(&client, &emu.endpoint(), Req::append(&key, 5, b"more"))
+            .await;
         r.assert_error(400, "AppendSealedObjectNotAllowed", "0026-00000018");
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        let r = call(&client, &emu.endpoint(), seal(&key, "5"), &signer).await;
+        let r = signer.call(&client, &emu.endpoint(), seal(&key, "5")).await;
         assert_eq!(r.status, 200);
         assert_eq!(r.header("x-oss-sealed-time"), Some(sealed.as_str()));
         assert_eq!(data(&emu, &key).unwrap(), b"hello");
     }
     // Not appendable, or missing.
     let signer = Signer::new(Version::V4);
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("PUT", "seal/normal").body(b"abc"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::new("PUT", "seal/normal").body(b"abc"),
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let r = call(&client, &emu.endpoint(), seal("seal/normal", "3"), &signer).await;
+    let r = signer
+        .call(&client, &emu.endpoint(), seal("seal/normal", "3"))
+        .await;
     r.assert_error(409, "AppendSealedObjectNotAllowed", "0026-00000019");
-    let r = call(&client, &emu.endpoint(), seal("seal/none", "0"), &signer).await;
+    let r = signer
+        .call(&client, &emu.endpoint(), seal("seal/none", "0"))
+        .await;
     r.assert_error(404, "NoSuchKey", "0026-00000001");
 
     // Sealed survives a restart of the data directory; a PUT replaces the sealed object.
@@ -148,21 +148,21 @@ async fn seal_append_object_on_the_wire() {
         .unwrap()
         .sealed_time
         .is_some());
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("seal/V4.log", 5, b"x"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::append("seal/V4.log", 5, b"x"),
+        )
+        .await;
     assert_eq!(r.code().as_deref(), Some("AppendSealedObjectNotAllowed"));
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::new("PUT", "seal/V4.log").body(b"new"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(
+            &client,
+            &emu.endpoint(),
+            Req::new("PUT", "seal/V4.log").body(b"new"),
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(emu.object(BUCKET, "seal/V4.log").unwrap().sealed_time, None);
 }
@@ -264,12 +264,14 @@ async fn each_fault_does_what_it_says() {
             .times(2),
     );
     let head = || Req::new("HEAD", key);
-    assert_eq!(call(&client, &ep, head(), &signer).await.status, 200);
-    assert_eq!(call(&client, &ep, head(), &signer).await.status, 502);
-    let r = call(&client, &ep, Req::new("HEAD", "faults/other"), &signer).await;
+    assert_eq!(signer.call(&client, &ep, head()).await.status, 200);
+    assert_eq!(signer.call(&client, &ep, head()).await.status, 502);
+    let r = signer
+        .call(&client, &ep, Req::new("HEAD", "faults/other"))
+        .await;
     assert_eq!(r.status, 404);
-    assert_eq!(call(&client, &ep, head(), &signer).await.status, 502);
-    assert_eq!(call(&client, &ep, head(), &signer).await.status, 200);
+    assert_eq!(signer.call(&client, &ep, head()).await.status, 502);
+    assert_eq!(signer.call(&client, &ep, head()).await.status, 200);
     // A faulted request that fails anyway (409) still loses its answer.
     emu.inject(Fault::drop_after_commit());
     assert!(try_call(&client, &ep, append(0, b"x"), &signer)
@@ -308,7 +310,9 @@ async fn restart_fault_closes_the_port_and_keeps_committed_data() {
     let client = http_client();
     let signer = Signer::new(Version::V1);
     let ep = emu.endpoint();
-    let r = call(&client, &ep, Req::append("r.log", 0, b"kept"), &signer).await;
+    let r = signer
+        .call(&client, &ep, Req::append("r.log", 0, b"kept"))
+        .await;
     assert_eq!(r.status, 200);
     emu.inject(Fault::new(FaultAction::Restart {
         after_commit: true,
@@ -410,13 +414,9 @@ async fn admin_endpoint_queues_lists_clears_and_restarts() {
     assert!(emu.pending_faults().is_empty());
 
     // Restart over HTTP: the answer comes first, then the port goes away and comes back.
-    let r = call(
-        &client,
-        &emu.endpoint(),
-        Req::append("a.log", 0, b"1"),
-        &signer,
-    )
-    .await;
+    let r = signer
+        .call(&client, &emu.endpoint(), Req::append("a.log", 0, b"1"))
+        .await;
     assert_eq!(r.status, 200);
     let r = client
         .post(format!("{}/__restart", emu.endpoint()))
@@ -482,10 +482,14 @@ fn cli_fault_flags_and_admin() {
         let mut signer = Signer::new(Version::V4);
         signer.token = Some("cli-token-secret-value".into());
         for _ in 0..2 {
-            let r = call(&client, &endpoint, Req::append("c.log", 0, b"x"), &signer).await;
+            let r = signer
+                .call(&client, &endpoint, Req::append("c.log", 0, b"x"))
+                .await;
             assert_eq!(r.status, 503);
         }
-        let r = call(&client, &endpoint, Req::append("c.log", 0, b"x"), &signer).await;
+        let r = signer
+            .call(&client, &endpoint, Req::append("c.log", 0, b"x"))
+            .await;
         assert_eq!(r.status, 200);
         let listing = client
             .get(format!("{endpoint}/__faults"))

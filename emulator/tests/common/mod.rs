@@ -335,9 +335,11 @@ pub async fn send(client: &reqwest::Client, endpoint: &str, req: &Req) -> Resp {
     }
 }
 
-/// Signs with `signer` and sends.
-pub async fn call(client: &reqwest::Client, endpoint: &str, req: Req, signer: &Signer) -> Resp {
-    send(client, endpoint, &req.signed(signer)).await
+impl Signer {
+    /// Signs `req` and sends it.
+    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, req: Req) -> Resp {
+        send(client, endpoint, &req.signed(self)).await
+    }
 }
 
 /// Raw HTTP/1.1 exchange over TCP for what reqwest cannot express (no Content-Length, a body
