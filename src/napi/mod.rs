@@ -316,12 +316,9 @@ fn append_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result
         arg(&ctx, 4)?,
     );
     let control = call_control(env, arg(&ctx, 5)?, true)?;
+    let args = request.and_then(|request| Ok((request, control?)));
     let client = client.clone();
-    let work = async move {
-        let (mut request, control) = match (request, control) {
-            (Ok(request), Ok(control)) => (request, control),
-            (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
-        };
+    let run = |(mut request, control): (AppendObjectRequest, CallControl)| async move {
         if let Some(progress) = &control.progress {
             request = request.with_progress(progress.observer());
         }
@@ -329,10 +326,34 @@ fn append_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result
         request.cancellation = Some(control.token.clone());
         let result = client.append_object(request).await;
         control.finish().await;
-        Ok(result)
+        result
     };
-    let promise = bridge::promise(env, work, |env, outcome| match outcome {
-        Ok(output) => Ok(NativeAppendResult(output)),
+    request_promise(env, args, run, NativeAppendResult)
+}
+
+/// The promise of a client call whose arguments `args` were converted on the JS thread: `run`
+/// does the I/O; a conversion error rejects like a failed request (nothing was sent).
+fn request_promise<A, T, V, F, Fut>(
+    env: &Env,
+    args: Conv<A>,
+    run: F,
+    wrap: fn(T) -> V,
+) -> napi_ohos::Result<Raw>
+where
+    A: Send + 'static,
+    T: Send + 'static,
+    V: napi_ohos::bindgen_prelude::ToNapiValue + 'static,
+    F: FnOnce(A) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = crate::error::Result<T>> + Send + 'static,
+{
+    let work = async move {
+        Ok(match args {
+            Ok(args) => run(args).await,
+            Err(e) => Err(e),
+        })
+    };
+    let promise = bridge::promise(env, work, move |env, outcome| match outcome {
+        Ok(output) => Ok(wrap(output)),
         Err(e) => Err(throwable(env, &e)),
     })?;
     Ok(Raw(promise))
@@ -355,17 +376,10 @@ fn seal_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<R
         },
     );
     let client = client.clone();
-    let work = async move {
-        Ok(match target {
-            Ok((bucket, key, position)) => client.seal_append_object(&bucket, &key, position).await,
-            Err(e) => Err(e),
-        })
+    let run = |(bucket, key, position): (String, String, u64)| async move {
+        client.seal_append_object(&bucket, &key, position).await
     };
-    let promise = bridge::promise(env, work, |env, outcome| match outcome {
-        Ok(output) => Ok(NativeSealResult(output)),
-        Err(e) => Err(throwable(env, &e)),
-    })?;
-    Ok(Raw(promise))
+    request_promise(env, target, run, NativeSealResult)
 }
 
 /// `openAppender(bucket, key, options?, retry?)`: opens an append session (one HEAD) and
@@ -802,35 +816,24 @@ fn put_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Ra
     let target = bucket_and_key(required_arg(env, &ctx, 0)?, required_arg(env, &ctx, 1)?)
         .and_then(|(bucket, key)| Ok((bucket, key, bytes(data)?)));
     let client = client.clone();
-    let work = async move {
-        Ok(match target {
-            Ok((bucket, key, data)) => client.put_object(&bucket, &key, data).await,
-            Err(e) => Err(e),
-        })
+    let run = |(bucket, key, data): (String, String, Vec<u8>)| async move {
+        client.put_object(&bucket, &key, data).await
     };
-    let promise = bridge::promise(env, work, |env, outcome| match outcome {
-        Ok(raw) => Ok(NativeRawResponse(raw)),
-        Err(e) => Err(throwable(env, &e)),
-    })?;
-    Ok(Raw(promise))
+    request_promise(env, target, run, NativeRawResponse)
 }
 
 fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_ohos::Result<Raw> {
     let env: &Env = ctx.env;
     let target = bucket_and_key(required_arg(env, &ctx, 0)?, required_arg(env, &ctx, 1)?);
     let client = client.clone();
-    let work = async move {
-        Ok(match target {
-            Ok((bucket, key)) if head => client.head_object(&bucket, &key).await,
-            Ok((bucket, key)) => client.get_object(&bucket, &key, None).await,
-            Err(e) => Err(e),
-        })
+    let run = move |(bucket, key): (String, String)| async move {
+        if head {
+            client.head_object(&bucket, &key).await
+        } else {
+            client.get_object(&bucket, &key, None).await
+        }
     };
-    let promise = bridge::promise(env, work, |env, outcome| match outcome {
-        Ok(raw) => Ok(NativeRawResponse(raw)),
-        Err(e) => Err(throwable(env, &e)),
-    })?;
-    Ok(Raw(promise))
+    request_promise(env, target, run, NativeRawResponse)
 }
 
 // --- Argument conversion ---------------------------------------------------------------------
