@@ -239,29 +239,18 @@ impl Client {
         key: &str,
         position: u64,
     ) -> Result<SealAppendObjectOutput> {
-        validate::bucket(bucket)?;
-        validate::key(key)?;
         validate::position_and_length(position, 0)?;
-        let prepared = request::seal(bucket, key, position).sign(
-            &self.inner.config,
-            &self.inner.endpoint,
-            unix_now(),
-        );
         let raw = self
-            .inner
-            .transport
-            .send(prepared, None, Call::default())
+            .exchange(request::seal(bucket, key, position), None)
             .await?;
-        if !(200..300).contains(&raw.status) {
-            return Err(self.service_error(&raw));
-        }
         SealAppendObjectOutput::from_response(&raw)
     }
 
     /// `HEAD` an object: its headers (`x-oss-object-type`, `x-oss-next-append-position`,
     /// `x-oss-hash-crc64ecma`, …).
     pub async fn head_object(&self, bucket: &str, key: &str) -> Result<RawResponse> {
-        self.read(request::read("HEAD", bucket, key, None)).await
+        self.exchange(request::read("HEAD", bucket, key, None), None)
+            .await
     }
 
     /// `GET` an object, or the byte range `range` of it (`Some((start, end_inclusive))`). The
@@ -273,7 +262,8 @@ impl Client {
         range: Option<(u64, u64)>,
     ) -> Result<RawResponse> {
         let range = range.map(|(a, b)| format!("bytes={a}-{b}"));
-        self.read(request::read("GET", bucket, key, range)).await
+        self.exchange(request::read("GET", bucket, key, range), None)
+            .await
     }
 
     /// `PUT` a whole (normal, non-appendable) object from memory.
@@ -283,23 +273,9 @@ impl Client {
         key: &str,
         data: impl Into<bytes::Bytes>,
     ) -> Result<RawResponse> {
-        validate::bucket(bucket)?;
-        validate::key(key)?;
         let body = crate::body::Body::from_bytes(data).open().await?;
-        let prepared = request::put(bucket, key, body.len()).sign(
-            &self.inner.config,
-            &self.inner.endpoint,
-            unix_now(),
-        );
-        let raw = self
-            .inner
-            .transport
-            .send(prepared, Some(body.into_tracked(0)), Call::default())
-            .await?;
-        if !(200..300).contains(&raw.status) {
-            return Err(self.service_error(&raw));
-        }
-        Ok(raw)
+        self.exchange(request::put(bucket, key, body.len()), Some(body))
+            .await
     }
 
     /// The service error of an answer, with the access key secret and the security token
@@ -334,14 +310,16 @@ impl Client {
         Error::Service(Box::new(e))
     }
 
-    async fn read(&self, op: Operation<'_>) -> Result<RawResponse> {
+    /// One plain request (no append bookkeeping): checks bucket and key, signs, sends `body`,
+    /// and turns an answer other than 2xx into the service error.
+    async fn exchange(&self, op: Operation<'_>, body: Option<OpenedBody>) -> Result<RawResponse> {
         validate::bucket(op.bucket)?;
         validate::key(op.key)?;
         let prepared = op.sign(&self.inner.config, &self.inner.endpoint, unix_now());
         let raw = self
             .inner
             .transport
-            .send(prepared, None, Call::default())
+            .send(prepared, body.map(|b| b.into_tracked(0)), Call::default())
             .await?;
         if !(200..300).contains(&raw.status) {
             return Err(self.service_error(&raw));
