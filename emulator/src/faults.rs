@@ -23,6 +23,7 @@
 //! `action=slow-read,bytes-per-sec=65536`, `action=corrupt`, `action=restart,after-commit=true`,
 //! `op=head,action=status,status=500`, `skip=3`.
 
+use crate::routing::percent_decode_str;
 use std::fmt;
 use std::time::Duration;
 
@@ -265,7 +266,7 @@ impl Fault {
             let (name, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("{part:?} is not name=value"))?;
-            let value = percent_decode(value.trim())
+            let value = percent_decode_str(value.trim())
                 .ok_or_else(|| format!("bad percent-encoding in {part:?}"))?;
             let name = name.trim().to_ascii_lowercase();
             if name == "action" {
@@ -444,26 +445,6 @@ impl FaultQueue {
         });
         Some(action)
     }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return None;
-            }
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn percent_encode(s: &str) -> String {

@@ -259,7 +259,7 @@ pub fn parse_query(raw: &str) -> Result<Vec<(String, Option<String>)>, OssError>
 
 /// Percent-decoding that refuses malformed escapes (`%G1`, a trailing `%`) instead of passing
 /// them through, as a strict server should.
-fn percent_decode(input: &[u8], plus_is_space: bool) -> Option<Vec<u8>> {
+pub(crate) fn percent_decode(input: &[u8], plus_is_space: bool) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
@@ -285,6 +285,11 @@ fn percent_decode(input: &[u8], plus_is_space: bool) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// [`percent_decode`] of a string to a UTF-8 string (`+` stays `+`).
+pub(crate) fn percent_decode_str(s: &str) -> Option<String> {
+    String::from_utf8(percent_decode(s.as_bytes(), false)?).ok()
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! load it is truncated back to the committed length. Data files no sidecar refers to (a
 //! first append or a PutObject that never committed) and temp files are deleted.
 
+use crate::routing::percent_decode_str;
 use crate::staging::StagingBuffer;
 use bytes::Bytes;
 use md5::{Digest, Md5};
@@ -606,10 +607,10 @@ fn decode_sidecar(text: &str) -> Option<(ObjectMeta, String)> {
                 } else {
                     &mut headers
                 };
-                map.insert(unescape(k)?, unescape(v)?);
+                map.insert(percent_decode_str(k)?, percent_decode_str(v)?);
             }
             _ => {
-                fields.insert(name, unescape(value)?);
+                fields.insert(name, percent_decode_str(value)?);
             }
         }
     }
@@ -648,23 +649,6 @@ fn escape(s: &str) -> String {
         }
     }
     out
-}
-
-fn unescape(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Loads one bucket directory, repairing what a crash may have left behind.
