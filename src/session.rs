@@ -355,20 +355,13 @@ impl Appender {
             session.stats.heads += 1;
             match session.head().await {
                 Ok(head) => break head,
-                Err(e) if retry::is_transient(&e) => match backoff.next_delay() {
-                    Some(delay) => {
-                        session.stats.retries += 1;
-                        log::debug!("opening append session: HEAD failed ({e}); retrying");
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => {
-                        return Err(SessionError::GaveUp {
-                            attempts: backoff.retries() + 1,
-                            elapsed: backoff.elapsed(),
-                            last: e,
-                        })
-                    }
-                },
+                Err(e) if retry::is_transient(&e) => {
+                    log::debug!("opening append session: HEAD failed ({e})");
+                    // A HEAD changes nothing: giving up is always "nothing was appended".
+                    session
+                        .wait_or_give_up(&mut backoff, false, 0, 0, e)
+                        .await?;
+                }
                 Err(e) => return Err(e.into()),
             }
         };
@@ -626,19 +619,11 @@ impl Appender {
                     };
                     return Ok(output);
                 }
-                Err(e) if retry::is_transient(&e) => match backoff.next_delay() {
-                    Some(delay) => {
-                        self.stats.retries += 1;
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => {
-                        return Err(SessionError::GaveUp {
-                            attempts: backoff.retries() + 1,
-                            elapsed: backoff.elapsed(),
-                            last: e,
-                        })
-                    }
-                },
+                Err(e) if retry::is_transient(&e) => {
+                    // Sealing again at the same position is harmless: nothing to be unsure of.
+                    self.wait_or_give_up(&mut backoff, false, self.position, 0, e)
+                        .await?;
+                }
                 Err(e) => {
                     if e.as_service()
                         .is_some_and(|s| s.code == "PositionNotEqualToLength")
@@ -678,8 +663,8 @@ impl Appender {
         }
     }
 
-    /// Waits before the next try, or ends the append: [`SessionError::GaveUp`] when no try may
-    /// have been applied, [`SessionError::Unresolved`] (and a stopped session) otherwise — an
+    /// Waits before the next try, or ends the operation: [`SessionError::GaveUp`] when no try
+    /// may have been applied, [`SessionError::Unresolved`] (and a stopped session) otherwise — an
     /// earlier try could still be applied late, so "nothing was appended" would be a guess.
     async fn wait_or_give_up(
         &mut self,
