@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use oss_append::response::{
+use oss_append::protocol::headers as names;
+use oss_append::protocol::response::{
     self, AppendObjectOutput, HeadObjectOutput, RawResponse, SealAppendObjectOutput,
 };
 use oss_emulator::auth::parse::{self, Authorization};
 
-/// `oss_append::response::service_error`: input = 2 bytes of status, then the body, then
+/// `oss_append::protocol::response::service_error`: input = 2 bytes of status, then the body, then
 /// (after the first NUL) an `x-oss-err` header value and (after a second NUL) an `x-oss-ec`.
 pub fn service_error(data: &[u8]) {
     let (status, rest) = match data {
@@ -23,17 +24,17 @@ pub fn service_error(data: &[u8]) {
     let mut headers = BTreeMap::new();
     if let Some(err) = parts.next() {
         headers.insert(
-            response::ERR.to_owned(),
+            names::ERR.to_owned(),
             String::from_utf8_lossy(err).into_owned(),
         );
     }
     if let Some(ec) = parts.next() {
         headers.insert(
-            response::EC.to_owned(),
+            names::EC.to_owned(),
             String::from_utf8_lossy(ec).into_owned(),
         );
     }
-    headers.insert(response::REQUEST_ID.to_owned(), "FUZZ".to_owned());
+    headers.insert(names::REQUEST_ID.to_owned(), "FUZZ".to_owned());
     let raw = RawResponse {
         status,
         headers: headers.clone(),
@@ -75,23 +76,20 @@ pub fn response_headers(data: &[u8]) {
         body: bytes::Bytes::new(),
     };
     if let Ok(out) = AppendObjectOutput::from_response(&raw) {
-        let next: u64 = headers[response::NEXT_APPEND_POSITION].parse().unwrap();
+        let next: u64 = headers[names::NEXT_APPEND_POSITION].parse().unwrap();
         assert_eq!(out.next_append_position, next);
         if let Some(crc) = out.hash_crc64ecma {
-            assert_eq!(
-                headers[response::HASH_CRC64ECMA].parse::<u64>().unwrap(),
-                crc
-            );
+            assert_eq!(headers[names::HASH_CRC64ECMA].parse::<u64>().unwrap(), crc);
         } else {
-            assert!(!headers.contains_key(response::HASH_CRC64ECMA));
+            assert!(!headers.contains_key(names::HASH_CRC64ECMA));
         }
     } else {
         // Refused only for a missing or non-numeric next position or a non-u64 CRC.
         let next_ok = headers
-            .get(response::NEXT_APPEND_POSITION)
+            .get(names::NEXT_APPEND_POSITION)
             .is_some_and(|v| v.parse::<u64>().is_ok());
         let crc_ok = headers
-            .get(response::HASH_CRC64ECMA)
+            .get(names::HASH_CRC64ECMA)
             .is_none_or(|v| v.parse::<u64>().is_ok());
         assert!(!(next_ok && crc_ok), "refused a valid answer: {headers:?}");
     }
@@ -100,13 +98,10 @@ pub fn response_headers(data: &[u8]) {
             head.content_length,
             headers["content-length"].trim().parse::<u64>().unwrap()
         );
-        assert_eq!(
-            head.is_sealed(),
-            headers.contains_key(response::SEALED_TIME)
-        );
+        assert_eq!(head.is_sealed(), headers.contains_key(names::SEALED_TIME));
     }
     if let Ok(seal) = SealAppendObjectOutput::from_response(&raw) {
-        assert_eq!(seal.sealed_time, headers[response::SEALED_TIME]);
+        assert_eq!(seal.sealed_time, headers[names::SEALED_TIME]);
     }
 }
 

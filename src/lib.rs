@@ -34,38 +34,32 @@
 //! an [`Appender`] that tracks positions and the CRC-64 chain, retries what certainly did not
 //! land and checks with HEAD what might have ([`session`], `docs/reliability.md`).
 
-pub mod body;
-pub mod cancel;
 pub mod client;
-pub mod config;
-pub mod crc64;
-pub mod credentials;
-pub mod error;
-pub mod logging;
+pub(crate) mod io;
+#[cfg(feature = "napi")]
+pub(crate) mod js;
 #[cfg(feature = "napi")]
 mod napi;
-pub mod options;
-pub mod progress;
-pub mod request;
-pub mod request_error;
-pub mod response;
-pub mod retry;
+pub mod protocol;
 pub mod session;
-pub mod signing;
-pub mod transport;
-pub mod validate;
 
-pub use body::Body;
-pub use cancel::{CancellableAppender, CancellationToken};
-pub use client::Client;
-pub use config::{ClientConfig, SignatureVersion, UrlStyle};
-pub use credentials::Credentials;
-pub use error::{Error, ServiceError, TransportErrorKind};
-pub use options::{
+pub use client::{AppendObjectRequest, Client};
+pub use io::body::Body;
+pub use io::cancel::CancellationToken;
+pub use io::logging;
+pub use io::progress::{self, ProgressObserver};
+pub use protocol::config::{ClientConfig, SignatureVersion, UrlStyle};
+pub use protocol::crc64;
+pub use protocol::credentials::Credentials;
+pub use protocol::error::{Error, ServiceError, TransportErrorKind};
+pub use protocol::options::{
     AppendOptions, ContentMd5, DataEncryption, ObjectAcl, ServerSideEncryption, StorageClass,
 };
-pub use progress::ProgressObserver;
-pub use request::AppendObjectRequest;
-pub use response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
-pub use retry::RetryPolicy;
-pub use session::{Appended, Appender, AppenderOptions, SessionError, SessionStats};
+pub use protocol::response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
+// The emulator checks signatures with the client's signing functions (and the official clients
+// check both, tests/conformance/).
+pub use protocol::signing;
+pub use session::retry::RetryPolicy;
+pub use session::{
+    Appended, Appender, AppenderOptions, CancellableAppender, SessionError, SessionStats,
+};

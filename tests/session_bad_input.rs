@@ -12,11 +12,11 @@ use std::os::fd::{AsRawFd, IntoRawFd};
 use std::time::Duration;
 
 use common::*;
-use oss_append::validate;
+use oss_append::protocol::validate;
 use oss_append::{
     AppendObjectRequest, AppendOptions, AppenderOptions, Body, Client, ClientConfig, ContentMd5,
     Credentials, DataEncryption, Error, ObjectAcl, RetryPolicy, ServerSideEncryption, SessionError,
-    StorageClass, TransportErrorKind,
+    SignatureVersion, StorageClass, TransportErrorKind,
 };
 use oss_emulator::{Fault, RunningEmulator};
 
@@ -382,45 +382,16 @@ async fn every_bad_input_is_named_and_sends_nothing() {
     t.case(
         "request payer",
         "requestPayer",
-        oss_append::options::request_payer("owner"),
+        oss_append::protocol::options::request_payer("owner"),
     );
     t.case(
         "signature version",
         "signatureVersion",
-        validate::signature_version("v2"),
+        "v2".parse::<SignatureVersion>(),
     );
 
-    // Numbers as the binding receives them.
-    t.case(
-        "position NaN",
-        "position",
-        validate::position_from_number(f64::NAN),
-    );
-    t.case(
-        "position negative",
-        "position",
-        validate::position_from_number(-1.0),
-    );
-    t.case(
-        "position fractional",
-        "position",
-        validate::position_from_number(1.5),
-    );
-    t.case(
-        "position above 2^53",
-        "position",
-        validate::position_from_number(9_007_199_254_740_993.0),
-    );
-    t.case(
-        "position as hex text",
-        "position",
-        validate::position_from_decimal("0x10"),
-    );
-    t.case(
-        "timeout zero",
-        "timeout",
-        validate::timeout_ms("timeout", 0.0),
-    );
+    // Numbers as the binding receives them (NaN, negative, fractional, above 2^53, hex text,
+    // a zero timeout) are JS conversions: their cases are unit tests of `js::numbers`.
 
     // Credentials and configuration.
     t.case(

@@ -1,6 +1,6 @@
 //! The N-API binding (napi-ohos): what `liboss_append.so` exports to ArkTS, and to Node.js for
 //! host tests. Thin by design: it converts JS arguments into the core's types (the rules live in
-//! [`crate::validate`] and [`crate::options`]), runs the I/O on the tokio runtime napi-ohos owns
+//! [`crate::protocol::validate`] and [`crate::protocol::options`]), runs the I/O on the tokio runtime napi-ohos owns
 //! (never on the JS thread), and maps every [`Error`] to one JS `Error` object carrying the fields
 //! the facade's `RequestError` exposes.
 //!
@@ -20,7 +20,7 @@
 //! - `setLogLevel(level)`: turns the crate's logger on (hilog on OHOS, stderr on hosts).
 //!
 //! Progress callbacks run on the JS thread through a threadsafe function, throttled by the
-//! core's rule ([`crate::progress`]); every call made for an operation has run before its
+//! core's rule ([`crate::io::progress`]); every call made for an operation has run before its
 //! promise settles, and none comes after.
 //!
 //! Rejections and throws are JS `Error` objects with own properties `code`, `message`,
@@ -42,20 +42,20 @@ use napi_ohos::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
 
-use crate::body::Body;
-use crate::cancel::{CancellableAppender, CancellationToken};
-use crate::client::Client;
-use crate::config::ClientConfig;
-use crate::credentials::Credentials;
-use crate::error::Error;
-use crate::options::{AppendOptions, ContentMd5};
-use crate::progress::ProgressObserver;
-use crate::request::AppendObjectRequest;
-use crate::request_error::{codes, RequestErrorFields};
-use crate::response::{AppendObjectOutput, RawResponse, SealAppendObjectOutput};
-use crate::retry::RetryPolicy;
-use crate::session::{Appended, AppenderOptions, SessionError};
-use crate::{options, validate};
+use crate::client::{AppendObjectRequest, Client};
+use crate::io::body::Body;
+use crate::io::cancel::CancellationToken;
+use crate::io::progress::ProgressObserver;
+use crate::js::numbers;
+use crate::js::request_error::{codes, RequestErrorFields};
+use crate::protocol::config::ClientConfig;
+use crate::protocol::credentials::Credentials;
+use crate::protocol::error::Error;
+use crate::protocol::options;
+use crate::protocol::options::{AppendOptions, ContentMd5};
+use crate::protocol::response::{AppendObjectOutput, RawResponse, SealAppendObjectOutput};
+use crate::session::retry::RetryPolicy;
+use crate::session::{Appended, AppenderOptions, CancellableAppender, SessionError};
 
 // --- Module registration ----------------------------------------------------------------------
 //
@@ -208,7 +208,7 @@ unsafe fn export_set_log_level(raw_env: sys::napi_env) -> napi_ohos::Result<sys:
     function(&env, "setLogLevel", |ctx| {
         let env: &Env = ctx.env;
         let level = to_string("level", required_arg(env, &ctx, 0)?)
-            .and_then(|level| crate::logging::set_level(&level))
+            .and_then(|level| crate::io::logging::set_level(&level))
             .map_err(|e| throwable(env, &e))?;
         let mut value = std::ptr::null_mut();
         check(unsafe { sys::napi_get_boolean(env.raw(), level, &mut value) })?;
@@ -226,7 +226,7 @@ unsafe fn export_create_client(raw_env: sys::napi_env) -> napi_ohos::Result<sys:
     function(&env, "createClient", |ctx| {
         static LOG_FROM_ENV: std::sync::Once = std::sync::Once::new();
         LOG_FROM_ENV.call_once(|| {
-            crate::logging::init_from_env();
+            crate::io::logging::init_from_env();
         });
         let env: &Env = ctx.env;
         let config = required_arg(env, &ctx, 0)?;
@@ -344,7 +344,7 @@ where
     T: Send + 'static,
     V: napi_ohos::bindgen_prelude::ToNapiValue + 'static,
     F: FnOnce(A) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = crate::error::Result<T>> + Send + 'static,
+    Fut: std::future::Future<Output = crate::protocol::error::Result<T>> + Send + 'static,
 {
     let work = async move {
         Ok(match args {
@@ -764,7 +764,7 @@ fn call_control(
             },
         };
         let timeout = match opt_number(&obj, "timeout")? {
-            Some(ms) if with_timeout => Some(validate::timeout_ms("timeout", ms)?),
+            Some(ms) if with_timeout => Some(numbers::timeout_ms("timeout", ms)?),
             Some(_) => {
                 return Err(invalid(
                     "timeout",
@@ -1006,14 +1006,14 @@ fn client_config(config: Unknown) -> Conv<ClientConfig> {
         config = config.with_path_style(path_style);
     }
     if let Some(version) = opt_string(&obj, "signatureVersion")? {
-        config = config.with_signature_version(validate::signature_version(&version)?);
+        config = config.with_signature_version(version.parse()?);
     }
     let connect = match opt_number(&obj, "connectTimeout")? {
-        Some(ms) => validate::timeout_ms("connectTimeout", ms)?,
+        Some(ms) => numbers::timeout_ms("connectTimeout", ms)?,
         None => config.connect_timeout,
     };
     let read_write = match opt_number(&obj, "timeout")? {
-        Some(ms) => validate::timeout_ms("timeout", ms)?,
+        Some(ms) => numbers::timeout_ms("timeout", ms)?,
         None => config.read_write_timeout,
     };
     config = config.with_timeouts(connect, read_write);
@@ -1045,10 +1045,10 @@ fn append_request(
             None => None,
             Some(v) => Some(match value_type("initCrc64", &v)? {
                 ValueType::String => {
-                    validate::decimal_u64("initCrc64", &to_string("initCrc64", v)?)?
+                    numbers::decimal_u64("initCrc64", &to_string("initCrc64", v)?)?
                 }
                 ValueType::Number => {
-                    validate::non_negative_integer("initCrc64", to_number("initCrc64", v)?)?
+                    numbers::non_negative_integer("initCrc64", to_number("initCrc64", v)?)?
                 }
                 other => {
                     return Err(invalid(
@@ -1072,8 +1072,8 @@ fn position_arg(position: Option<Unknown>) -> Conv<Option<u64>> {
     match present("position", position)? {
         None => Ok(None),
         Some(v) => Ok(Some(match value_type("position", &v)? {
-            ValueType::Number => validate::position_from_number(to_number("position", v)?)?,
-            ValueType::String => validate::position_from_decimal(&to_string("position", v)?)?,
+            ValueType::Number => numbers::position_from_number(to_number("position", v)?)?,
+            ValueType::String => numbers::position_from_decimal(&to_string("position", v)?)?,
             other => {
                 return Err(invalid(
                     "position",
@@ -1116,7 +1116,7 @@ fn appender_options(
         let obj = to_object("retry", retry)?;
         let mut policy = RetryPolicy::default();
         if let Some(n) = opt_number(&obj, "maxRetries")? {
-            let n = validate::non_negative_integer("retry.maxRetries", n)?;
+            let n = numbers::non_negative_integer("retry.maxRetries", n)?;
             policy.max_retries = u32::try_from(n)
                 .ok()
                 .filter(|n| *n <= 1000)
@@ -1125,7 +1125,7 @@ fn appender_options(
                 })?;
         }
         let ms = |field: &'static str, v: f64| -> Conv<Duration> {
-            let ms = validate::non_negative_integer(field, v)?;
+            let ms = numbers::non_negative_integer(field, v)?;
             if ms > 86_400_000 {
                 return Err(invalid(
                     field,
@@ -1177,7 +1177,7 @@ fn append_options(obj: &Object) -> Conv<AppendOptions> {
         o.server_side_data_encryption = Some(data.parse()?);
     }
     if let Some(limit) = opt_number(obj, "trafficLimit")? {
-        o.traffic_limit = Some(validate::non_negative_integer("trafficLimit", limit)?);
+        o.traffic_limit = Some(numbers::non_negative_integer("trafficLimit", limit)?);
     }
     if let Some(payer) = parse("requestPayer")? {
         o.request_payer_is_requester = options::request_payer(&payer)?;

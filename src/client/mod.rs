@@ -1,20 +1,24 @@
 //! The client: configuration, endpoint and connection pool, and the operations built on them.
 
+mod append_request;
+
+pub use append_request::AppendObjectRequest;
+
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::body::OpenedBody;
-use crate::cancel::unless_cancelled;
-use crate::config::{ClientConfig, Endpoint};
-use crate::error::{Error, Result};
-use crate::options::{AppendOptions, ContentMd5};
-use crate::request::{self, AppendObjectRequest, Operation};
-use crate::response::{
+use crate::io::body::OpenedBody;
+use crate::io::cancel::unless_cancelled;
+use crate::io::transport::{Call, Transport};
+use crate::protocol::config::{ClientConfig, Endpoint};
+use crate::protocol::error::{Error, Result};
+use crate::protocol::options::{AppendOptions, ContentMd5};
+use crate::protocol::request::{self, Operation};
+use crate::protocol::response::{
     self, AppendObjectOutput, HeadObjectOutput, RawResponse, SealAppendObjectOutput,
 };
+use crate::protocol::validate;
 use crate::session::{Appender, AppenderOptions, SessionError};
-use crate::transport::{Call, Transport};
-use crate::validate;
 
 /// An OSS client. Cheap to clone; clones share one connection pool.
 #[derive(Debug, Clone)]
@@ -57,7 +61,7 @@ impl Client {
     /// from lost answers, use an append session ([`Client::appender`]).
     ///
     /// The request may carry a progress observer ([`AppendObjectRequest::with_progress`]), a
-    /// cancellation token ([`AppendObjectRequest::with_cancellation`], see [`crate::cancel`])
+    /// cancellation token ([`AppendObjectRequest::with_cancellation`], see [`crate::io::cancel`])
     /// and its own read/write timeout ([`AppendObjectRequest::with_timeout`]).
     ///
     /// ```no_run
@@ -273,7 +277,7 @@ impl Client {
         key: &str,
         data: impl Into<bytes::Bytes>,
     ) -> Result<RawResponse> {
-        let body = crate::body::Body::from_bytes(data).open().await?;
+        let body = crate::io::body::Body::from_bytes(data).open().await?;
         self.exchange(request::put(bucket, key, body.len()), Some(body))
             .await
     }

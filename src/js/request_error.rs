@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, TransportErrorKind};
+use crate::protocol::error::{Error, TransportErrorKind};
 use crate::session::SessionError;
 
 /// `status` of every client-side error: there is no HTTP status to report.
@@ -215,7 +215,7 @@ fn session_error_fields(e: &SessionError) -> RequestErrorFields {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ServiceError;
+    use crate::protocol::error::ServiceError;
 
     #[test]
     fn a_service_error_keeps_what_oss_sent() {

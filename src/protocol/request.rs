@@ -1,105 +1,10 @@
 //! Request building: URL, headers and signature for each operation. Pure functions of the
 //! configuration, the arguments and the clock reading, so tests can pin every byte.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
-use std::time::Duration;
-
-use crate::body::Body;
-use crate::cancel::CancellationToken;
-use crate::config::{ClientConfig, Endpoint, SignatureVersion};
-use crate::options::AppendOptions;
-use crate::signing::{v1, v4, SignableRequest};
-
-/// Characters of a key left as they are in a URL path: RFC 3986 unreserved and '/'.
-const KEY_PATH: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'/');
-
-/// Percent-encodes a key for the URL path, keeping '/'.
-pub fn encode_key(key: &str) -> String {
-    utf8_percent_encode(key, KEY_PATH).to_string()
-}
-
-/// One append: where, what, and how.
-#[derive(Debug)]
-pub struct AppendObjectRequest {
-    /// Bucket name.
-    pub bucket: String,
-    /// Object key.
-    pub key: String,
-    /// The data to append.
-    pub body: Body,
-    /// Where the data goes: the object's current length. `None` means 0 (a new object).
-    pub position: Option<u64>,
-    /// CRC-64 of the object before this append (the previous append's `hash_crc64ecma`). When
-    /// known (position 0 implies 0), the client checks the whole-object CRC OSS reports.
-    pub init_crc64: Option<u64>,
-    /// Headers: metadata and the like.
-    pub options: AppendOptions,
-    /// Cancels the call: sending stops at once and the call fails with
-    /// [`crate::TransportErrorKind::Cancelled`].
-    pub cancellation: Option<CancellationToken>,
-    /// Read/write timeout of this call, instead of the client's
-    /// ([`ClientConfig::read_write_timeout`]): the longest wait for progress while sending the
-    /// body or waiting for and reading the answer.
-    pub timeout: Option<Duration>,
-}
-
-impl AppendObjectRequest {
-    /// An append of `body` to `bucket`/`key` at position 0.
-    pub fn new(bucket: impl Into<String>, key: impl Into<String>, body: impl Into<Body>) -> Self {
-        Self {
-            bucket: bucket.into(),
-            key: key.into(),
-            body: body.into(),
-            position: None,
-            init_crc64: None,
-            options: AppendOptions::default(),
-            cancellation: None,
-            timeout: None,
-        }
-    }
-
-    /// Appends at `position` (the previous `next_append_position`).
-    pub fn with_position(mut self, position: u64) -> Self {
-        self.position = Some(position);
-        self
-    }
-
-    /// Declares the CRC-64 of the object before this append, to have the result checked.
-    pub fn with_init_crc64(mut self, crc: u64) -> Self {
-        self.init_crc64 = Some(crc);
-        self
-    }
-
-    /// Sets the headers.
-    pub fn with_options(mut self, options: AppendOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// Reports upload progress (see [`Body::with_progress`] and [`crate::progress`]).
-    pub fn with_progress(mut self, observer: impl Into<crate::ProgressObserver>) -> Self {
-        self.body = self.body.with_progress(observer);
-        self
-    }
-
-    /// Makes the call cancellable with `token` (see [`crate::cancel`]).
-    pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
-        self.cancellation = Some(token);
-        self
-    }
-
-    /// Sets this call's read/write timeout (the client's applies otherwise).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-}
+use crate::protocol::config::{ClientConfig, Endpoint, SignatureVersion};
+use crate::protocol::encoding::encode_component;
+use crate::protocol::options::AppendOptions;
+use crate::protocol::signing::{v1, v4, SignableRequest};
 
 /// A request ready for the transport: everything but the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,18 +79,10 @@ impl Operation<'_> {
         let mut url = endpoint.object_url(self.bucket, self.key);
         for (i, (name, value)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
-            url.push_str(
-                &utf8_percent_encode(name, KEY_PATH)
-                    .to_string()
-                    .replace('/', "%2F"),
-            );
+            url.push_str(&encode_component(name));
             if let Some(v) = value {
                 url.push('=');
-                url.push_str(
-                    &utf8_percent_encode(v, KEY_PATH)
-                        .to_string()
-                        .replace('/', "%2F"),
-                );
+                url.push_str(&encode_component(v));
             }
         }
         PreparedRequest {
@@ -356,8 +253,8 @@ pub(crate) fn read<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::Credentials;
-    use crate::options::{ObjectAcl, StorageClass};
+    use crate::protocol::credentials::Credentials;
+    use crate::protocol::options::{ObjectAcl, StorageClass};
 
     fn header<'a>(p: &'a PreparedRequest, name: &str) -> Option<&'a str> {
         p.headers
@@ -539,7 +436,7 @@ mod tests {
         );
         assert_eq!(header(&p, "Content-Length"), Some("0"));
         // `seal` is a V1 sub-resource: the signature covers it and the position.
-        let sts = crate::signing::v1::string_to_sign(
+        let sts = crate::protocol::signing::v1::string_to_sign(
             &SignableRequest {
                 method: "POST",
                 bucket: Some("examplebucket"),
@@ -560,7 +457,13 @@ mod tests {
 
     #[test]
     fn keys_are_percent_encoded_keeping_slashes() {
-        assert_eq!(encode_key("a b/c+d/日.txt"), "a%20b/c%2Bd/%E6%97%A5.txt");
-        assert_eq!(encode_key("x?y#z%"), "x%3Fy%23z%25");
+        assert_eq!(
+            crate::protocol::encoding::encode_key("a b/c+d/日.txt"),
+            "a%20b/c%2Bd/%E6%97%A5.txt"
+        );
+        assert_eq!(
+            crate::protocol::encoding::encode_key("x?y#z%"),
+            "x%3Fy%23z%25"
+        );
     }
 }

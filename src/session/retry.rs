@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, TransportErrorKind};
+use crate::protocol::error::{Error, TransportErrorKind};
 
 /// Default number of retries per session operation (append or seal), HEAD probes included.
 pub const DEFAULT_MAX_RETRIES: u32 = 10;
@@ -63,7 +63,7 @@ impl RetryPolicy {
     }
 
     /// Checks the policy: a zero deadline or a cap below the first step make no sense.
-    pub fn validate(&self) -> crate::error::Result<()> {
+    pub fn validate(&self) -> crate::protocol::error::Result<()> {
         if self.deadline.is_zero() {
             return Err(Error::invalid("retry.deadline", "must be greater than 0"));
         }
@@ -228,7 +228,7 @@ pub fn is_transient(error: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ServiceError;
+    use crate::protocol::error::ServiceError;
 
     fn policy(max_retries: u32, deadline_ms: u64) -> RetryPolicy {
         RetryPolicy {

@@ -30,7 +30,7 @@ use std::sync::OnceLock;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
-use crate::error::{Error, Result};
+use crate::protocol::error::{Error, Result};
 
 /// The environment variable read by [`init_from_env`].
 pub const ENV_VAR: &str = "OSS_APPEND_LOG";

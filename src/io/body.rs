@@ -1,7 +1,7 @@
 //! Body sources: bytes in memory, or a file streamed in fixed-size chunks. Whatever the source,
 //! the upload goes through [`TrackedBody`], which computes the CRC-64 of exactly the bytes it
 //! hands to the connection and records progress (for the stall watchdog, and for an optional
-//! [`crate::progress`] observer attached with [`Body::with_progress`]).
+//! [`crate::io::progress`] observer attached with [`Body::with_progress`]).
 
 use std::fs::File;
 use std::os::fd::{FromRawFd, RawFd};
@@ -17,9 +17,9 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use tokio::task::JoinHandle;
 
-use crate::crc64::Crc64;
-use crate::error::{Error, Result};
-use crate::progress::{ProgressObserver, Reporter};
+use crate::io::progress::{ProgressObserver, Reporter};
+use crate::protocol::crc64::Crc64;
+use crate::protocol::error::{Error, Result};
 
 /// How much of a file is read per chunk. Large enough that per-chunk overhead vanishes, small
 /// enough that memory stays flat: a few chunks are in flight (one reading, one or two with the
@@ -132,7 +132,7 @@ impl Body {
 
     /// Reports upload progress to `observer` as `(bytes sent, total)`, throttled: at most every
     /// 100 ms or 1 % of the body, and always `(total, total)` once the last byte is handed to
-    /// the connection (see [`crate::progress`] for the exact rule). The same observer follows
+    /// the connection (see [`crate::io::progress`] for the exact rule). The same observer follows
     /// the body through every try of an append session, and never sees the count go down.
     ///
     /// ```
@@ -221,7 +221,7 @@ impl From<Bytes> for Body {
 
 fn join_error(e: tokio::task::JoinError) -> Error {
     Error::Transport {
-        kind: crate::error::TransportErrorKind::Body,
+        kind: crate::protocol::error::TransportErrorKind::Body,
         message: format!("reading the body failed: {e}"),
         request_sent: false,
     }
@@ -277,7 +277,7 @@ impl OpenedBody {
                 .await
                 .map_err(join_error)?
                 .map_err(|e| Error::Transport {
-                    kind: crate::error::TransportErrorKind::Body,
+                    kind: crate::protocol::error::TransportErrorKind::Body,
                     message: format!("reading the file for Content-MD5 failed: {e}"),
                     request_sent: false,
                 })?

@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::body::{Progress, TrackedBody};
-use crate::cancel::CancellationToken;
-use crate::config::ClientConfig;
-use crate::error::{Error, Result, TransportErrorKind};
-use crate::request::PreparedRequest;
-use crate::response::RawResponse;
+use crate::io::body::{Progress, TrackedBody};
+use crate::io::cancel::CancellationToken;
+use crate::protocol::config::ClientConfig;
+use crate::protocol::error::{Error, Result, TransportErrorKind};
+use crate::protocol::request::PreparedRequest;
+use crate::protocol::response::RawResponse;
 
 /// Per-call settings of one request.
 #[derive(Debug, Default, Clone, Copy)]
@@ -146,7 +146,7 @@ impl Transport {
             Ok(raw) => {
                 let request_id = raw
                     .headers
-                    .get(crate::response::REQUEST_ID)
+                    .get(crate::protocol::headers::REQUEST_ID)
                     .map_or("-", String::as_str);
                 let status = raw.status;
                 if status >= 500 {

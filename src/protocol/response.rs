@@ -5,24 +5,12 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 
-use crate::error::{Error, ServiceError};
+use crate::protocol::error::{Error, ServiceError};
 
-/// `x-oss-next-append-position`.
-pub const NEXT_APPEND_POSITION: &str = "x-oss-next-append-position";
-/// `x-oss-hash-crc64ecma`.
-pub const HASH_CRC64ECMA: &str = "x-oss-hash-crc64ecma";
-/// `x-oss-request-id`.
-pub const REQUEST_ID: &str = "x-oss-request-id";
-/// `x-oss-ec`.
-pub const EC: &str = "x-oss-ec";
-/// `x-oss-err`: base64 error XML on responses without a body (HEAD).
-pub const ERR: &str = "x-oss-err";
-/// `x-oss-version-id`.
-pub const VERSION_ID: &str = "x-oss-version-id";
-/// `x-oss-object-type`: `Normal`, `Appendable`, `Multipart`, `Symlink`.
-pub const OBJECT_TYPE: &str = "x-oss-object-type";
-/// `x-oss-sealed-time`: when SealAppendObject first sealed the object (HEAD, GET, seal answer).
-pub const SEALED_TIME: &str = "x-oss-sealed-time";
+use crate::protocol::headers::{
+    parse_decimal, EC, ERR, HASH_CRC64ECMA, NEXT_APPEND_POSITION, OBJECT_TYPE, REQUEST_ID,
+    SEALED_TIME, VERSION_ID,
+};
 
 /// An HTTP answer, before interpretation.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +21,17 @@ pub struct RawResponse {
     pub headers: BTreeMap<String, String>,
     /// The body (small: error XML or nothing).
     pub body: bytes::Bytes,
+}
+
+/// A numeric header: absent, or a decimal ([`parse_decimal`]); anything else is a message
+/// naming the header and what it held.
+pub(crate) fn number_header(raw: &RawResponse, name: &str) -> Result<Option<u64>, String> {
+    match raw.headers.get(name) {
+        None => Ok(None),
+        Some(v) => parse_decimal(v)
+            .map(Some)
+            .map_err(|_| format!("{name} is not a number: {v:?}")),
+    }
 }
 
 /// The result of a successful append.
@@ -63,19 +62,10 @@ impl AppendObjectOutput {
             message,
             request_id: request_id.clone(),
         };
-        let next_append_position = match raw.headers.get(NEXT_APPEND_POSITION) {
-            Some(v) => v
-                .parse()
-                .map_err(|_| invalid(format!("{NEXT_APPEND_POSITION} is not a number: {v:?}")))?,
-            None => return Err(invalid(format!("{NEXT_APPEND_POSITION} is missing"))),
-        };
-        let hash_crc64ecma = match raw.headers.get(HASH_CRC64ECMA) {
-            Some(v) => Some(
-                v.parse()
-                    .map_err(|_| invalid(format!("{HASH_CRC64ECMA} is not a u64: {v:?}")))?,
-            ),
-            None => None,
-        };
+        let next_append_position = number_header(raw, NEXT_APPEND_POSITION)
+            .map_err(invalid)?
+            .ok_or_else(|| invalid(format!("{NEXT_APPEND_POSITION} is missing")))?;
+        let hash_crc64ecma = number_header(raw, HASH_CRC64ECMA).map_err(invalid)?;
         Ok(Self {
             status: raw.status,
             headers: raw.headers.clone(),
@@ -122,16 +112,7 @@ impl HeadObjectOutput {
             message,
             request_id: request_id.clone(),
         };
-        let number = |name: &str| -> Result<Option<u64>, Error> {
-            match raw.headers.get(name) {
-                None => Ok(None),
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| invalid(format!("{name} is not a number: {v:?}"))),
-            }
-        };
+        let number = |name: &str| number_header(raw, name).map_err(invalid);
         let content_length = number("content-length")?
             .ok_or_else(|| invalid("content-length is missing".to_owned()))?;
         let next_append_position = number(NEXT_APPEND_POSITION)?;

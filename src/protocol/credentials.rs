@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
+use crate::protocol::error::{Error, Result};
 
 /// An AccessKey pair, optionally with an STS security token.
 #[derive(Clone)]

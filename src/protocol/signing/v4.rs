@@ -1,7 +1,7 @@
 //! Signature V4: `OSS4-HMAC-SHA256 Credential=<ak>/<scope>[,AdditionalHeaders=<h;h>],Signature=<hex>`.
 
+use crate::protocol::encoding::{encode_component, encode_key};
 use hmac::{KeyInit, Mac};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest as _, Sha256};
 
 use super::SignableRequest;
@@ -43,16 +43,6 @@ impl std::fmt::Display for Scope {
         )
     }
 }
-
-/// RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) stay as they are; everything else is
-/// percent-encoded with upper-case hex.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-/// As [`UNRESERVED`], but `/` is kept too (for the path).
-const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
@@ -98,7 +88,7 @@ pub fn canonical_uri(bucket: Option<&str>, key: Option<&str>) -> String {
             raw.push_str(key);
         }
     }
-    utf8_percent_encode(&raw, PATH).to_string()
+    encode_key(&raw)
 }
 
 /// CanonicalQueryString: every parameter, name and value (decoded) re-encoded with the
@@ -109,8 +99,8 @@ pub fn canonical_query(query: &[(String, Option<String>)]) -> String {
         .iter()
         .map(|(name, value)| {
             (
-                utf8_percent_encode(name, UNRESERVED).to_string(),
-                utf8_percent_encode(value.as_deref().unwrap_or(""), UNRESERVED).to_string(),
+                encode_component(name),
+                encode_component(value.as_deref().unwrap_or("")),
             )
         })
         .collect();

@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::protocol::credentials::Credentials;
+use crate::protocol::error::{Error, Result};
 
 /// Which signature algorithm signs requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,6 +15,22 @@ pub enum SignatureVersion {
     /// `OSS4-HMAC-SHA256` (the default of every current official SDK).
     #[default]
     V4,
+}
+
+impl std::str::FromStr for SignatureVersion {
+    type Err = Error;
+
+    /// `v1` or `v4` (either case), as the OSS JS SDKs spell it.
+    fn from_str(name: &str) -> Result<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "v1" => Ok(Self::V1),
+            "v4" => Ok(Self::V4),
+            _ => Err(Error::invalid(
+                "signatureVersion",
+                format!("must be 'v1' or 'v4', got {name:?}"),
+            )),
+        }
+    }
 }
 
 /// How the bucket appears in the URL.
@@ -121,7 +137,7 @@ impl ClientConfig {
             return Err(Error::invalid("timeout", "must be greater than 0"));
         }
         if let Some(ua) = &self.user_agent {
-            crate::validate::header_value("userAgent", ua)?;
+            crate::protocol::validate::header_value("userAgent", ua)?;
         }
         let raw = match &self.endpoint {
             Some(e) => e.trim().to_string(),
@@ -200,7 +216,7 @@ impl Endpoint {
 
     /// The request URL (without query) for an object.
     pub fn object_url(&self, bucket: &str, key: &str) -> String {
-        let key = crate::request::encode_key(key);
+        let key = crate::protocol::encoding::encode_key(key);
         match self.style {
             UrlStyle::VirtualHosted => {
                 format!("{}://{}.{}/{}", self.scheme, bucket, self.host, key)

@@ -15,7 +15,7 @@
 //!   lengths and the session stops.
 //!
 //! Failures that certainly did not reach OSS (connect errors, a body cut short, a 5xx before
-//! the body was out) are retried with [`crate::retry`]'s backoff. A `PositionNotEqualToLength`
+//! the body was out) are retried with [`crate::session::retry`]'s backoff. A `PositionNotEqualToLength`
 //! that is not preceded by an ambiguous failure of the session's own request is another
 //! writer's doing: it is returned and the session stops. So does a CRC-64 mismatch (OSS stored
 //! something else than what was sent). A stopped ("poisoned") session answers every later call
@@ -34,16 +34,21 @@
 //! # Ok(()) }
 //! ```
 
+mod cancellable;
+pub mod retry;
+
+pub use cancellable::CancellableAppender;
+
 use std::time::Duration;
 
-use crate::body::{Body, OpenedBody};
 use crate::client::Client;
-use crate::error::{Error, ServiceError};
-use crate::options::{AppendOptions, ContentMd5};
-use crate::response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
-use crate::retry::{self, Backoff, Disposition, RetryPolicy};
-use crate::transport::Call;
-use crate::validate;
+use crate::io::body::{Body, OpenedBody};
+use crate::io::transport::Call;
+use crate::protocol::error::{Error, ServiceError};
+use crate::protocol::options::{AppendOptions, ContentMd5};
+use crate::protocol::response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
+use crate::protocol::validate;
+use retry::{Backoff, Disposition, RetryPolicy};
 
 /// How to open an append session.
 #[derive(Debug, Clone)]
@@ -210,7 +215,7 @@ impl Appended {
     /// `x-oss-next-append-position`, `x-oss-hash-crc64ecma` and `x-oss-request-id` — so callers
     /// reading the Harmony-style `origRes.headers` find the same keys either way.
     pub fn status_and_headers(&self) -> (u16, std::collections::BTreeMap<String, String>) {
-        use crate::response::{HASH_CRC64ECMA, NEXT_APPEND_POSITION, REQUEST_ID};
+        use crate::protocol::headers::{HASH_CRC64ECMA, NEXT_APPEND_POSITION, REQUEST_ID};
         match &self.output {
             Some(out) => (out.status, out.headers.clone()),
             None => (

@@ -111,8 +111,8 @@ impl ServiceError {
     /// `x-oss-next-append-position` of a 409 PositionNotEqualToLength: the object's length now.
     pub fn next_append_position(&self) -> Option<u64> {
         self.headers
-            .get(crate::response::NEXT_APPEND_POSITION)
-            .and_then(|v| v.parse().ok())
+            .get(crate::protocol::headers::NEXT_APPEND_POSITION)
+            .and_then(|v| crate::protocol::headers::parse_decimal(v).ok())
     }
 }
 

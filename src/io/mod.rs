@@ -1,0 +1,8 @@
+//! I/O under the client: request bodies (bytes or a streamed file, CRC-64 computed as they are
+//! sent), progress reporting, cancellation, the HTTP transport, and the logger.
+
+pub mod body;
+pub mod cancel;
+pub mod logging;
+pub mod progress;
+pub(crate) mod transport;
