@@ -60,6 +60,4 @@ pub use protocol::response::{AppendObjectOutput, HeadObjectOutput, SealAppendObj
 // check both, tests/conformance/).
 pub use protocol::signing;
 pub use session::retry::RetryPolicy;
-pub use session::{
-    Appended, Appender, AppenderOptions, CancellableAppender, SessionError, SessionStats,
-};
+pub use session::{Appended, Appender, AppenderOptions, SessionError, SessionStats};

@@ -1,7 +1,7 @@
 //! Progress, cancellation and per-call timeouts against the emulator: the observer's sequence
 //! (monotonic, throttled, one final call, across session resends), cancels before the body is
 //! out (the object is unchanged) and after (the append may be applied: a plain caller sees
-//! `request_sent`, a `CancellableAppender` settles it by HEAD on its next call), and a per-call
+//! `request_sent`, an append session settles it by HEAD on its next call), and a per-call
 //! timeout shorter or longer than the client's.
 
 mod common;
@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use oss_append::{
-    crc64, AppendObjectRequest, AppenderOptions, Body, CancellableAppender, CancellationToken,
-    Error, RetryPolicy, SessionError, TransportErrorKind,
+    crc64, AppendObjectRequest, AppenderOptions, Body, CancellationToken, Error, RetryPolicy,
+    SessionError, TransportErrorKind,
 };
 use oss_emulator::{Fault, RunningEmulator};
 
@@ -211,10 +211,11 @@ async fn a_cancelled_token_sends_nothing() {
         .await
         .unwrap_err();
     assert!(is_cancelled(&err, false), "{err:?}");
-    let mut s = CancellableAppender::open(&client, AppenderOptions::new(BUCKET, "c/never"))
+    let mut s = client
+        .appender(AppenderOptions::new(BUCKET, "c/never"))
         .await
         .unwrap();
-    let err = s.append("x", &token).await.unwrap_err();
+    let err = s.append_cancellable("x", &token).await.unwrap_err();
     assert!(is_cancelled(err.as_error().unwrap(), false), "{err:?}");
     // Only the session's opening HEAD reached the server.
     let methods: Vec<String> = emu.requests().into_iter().map(|r| r.method).collect();
@@ -269,9 +270,9 @@ async fn a_cancellable_session_settles_a_cancel_by_head_on_its_next_call() {
     let key = "c/session.log";
     let client = client(&emu);
     let options = AppenderOptions::new(BUCKET, key).with_retry(fast_retry());
-    let mut s = CancellableAppender::open(&client, options).await.unwrap();
+    let mut s = client.appender(options).await.unwrap();
     let never = CancellationToken::new();
-    s.append("a,", &never).await.unwrap();
+    s.append_cancellable("a,", &never).await.unwrap();
 
     // 1. Cancelled while the answer is held back: applied, though the session cannot know.
     emu.inject(Fault::delay_response(Duration::from_secs(1)));
@@ -281,12 +282,12 @@ async fn a_cancellable_session_settles_a_cancel_by_head_on_its_next_call() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         cancel.cancel();
     });
-    let err = s.append("b,", &token).await.unwrap_err();
+    let err = s.append_cancellable("b,", &token).await.unwrap_err();
     assert!(is_cancelled(err.as_error().unwrap(), true), "{err:?}");
     assert!(s.is_unsettled());
     assert_eq!(s.position(), 2, "the session does not guess");
     // The next append first HEADs: the object has "a,b," so it continues after it.
-    let next = s.append("c,", &never).await.unwrap();
+    let next = s.append_cancellable("c,", &never).await.unwrap();
     assert_eq!((next.position, next.next_append_position), (4, 6));
     assert!(!s.is_unsettled());
     assert_eq!(emu.object(BUCKET, key).unwrap().data, b"a,b,c,");
@@ -300,10 +301,13 @@ async fn a_cancellable_session_settles_a_cancel_by_head_on_its_next_call() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         cancel.cancel();
     });
-    let err = s.append(vec![7u8; 48 << 20], &token).await.unwrap_err();
+    let err = s
+        .append_cancellable(vec![7u8; 48 << 20], &token)
+        .await
+        .unwrap_err();
     assert!(is_cancelled(err.as_error().unwrap(), false), "{err:?}");
     assert!(!s.is_unsettled());
-    let next = s.append("d", &never).await.unwrap();
+    let next = s.append_cancellable("d", &never).await.unwrap();
     assert_eq!(next.next_append_position, 7);
     assert_eq!(emu.object(BUCKET, key).unwrap().data, b"a,b,c,d");
     assert_eq!(s.crc64(), crc64::checksum(b"a,b,c,d"));
@@ -318,9 +322,9 @@ async fn a_cancellable_session_settles_a_cancel_by_head_on_its_next_call() {
         tokio::time::sleep(Duration::from_millis(2)).await;
         cancel.cancel();
     });
-    let _ = s.append("e", &token).await;
+    let _ = s.append_cancellable("e", &token).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let next = s.append("f", &never).await.unwrap();
+    let next = s.append_cancellable("f", &never).await.unwrap();
     let data = emu.object(BUCKET, key).unwrap().data;
     assert!(
         data == b"a,b,c,def" || data == b"a,b,c,df",
@@ -336,14 +340,12 @@ async fn another_writer_after_a_cancel_stops_the_session() {
     let emu = emulator().await;
     let key = "c/conflict.log";
     let client = client(&emu);
-    let mut s = CancellableAppender::open(
-        &client,
-        AppenderOptions::new(BUCKET, key).with_retry(fast_retry()),
-    )
-    .await
-    .unwrap();
+    let mut s = client
+        .appender(AppenderOptions::new(BUCKET, key).with_retry(fast_retry()))
+        .await
+        .unwrap();
     let never = CancellationToken::new();
-    s.append("a", &never).await.unwrap();
+    s.append_cancellable("a", &never).await.unwrap();
     emu.inject(Fault::delay_response(Duration::from_secs(1)));
     let token = CancellationToken::new();
     let cancel = token.clone();
@@ -351,13 +353,13 @@ async fn another_writer_after_a_cancel_stops_the_session() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         cancel.cancel();
     });
-    s.append("b", &token).await.unwrap_err();
+    s.append_cancellable("b", &token).await.unwrap_err();
     // "b" was committed before the answer was held back; now another writer appends.
     client
         .append_object(AppendObjectRequest::new(BUCKET, key, "X").with_position(2))
         .await
         .unwrap();
-    let err = s.append("c", &never).await.unwrap_err();
+    let err = s.append_cancellable("c", &never).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -371,7 +373,7 @@ async fn another_writer_after_a_cancel_stops_the_session() {
         ),
         "{err}"
     );
-    let err = s.append("c", &never).await.unwrap_err();
+    let err = s.append_cancellable("c", &never).await.unwrap_err();
     assert!(matches!(err, SessionError::Poisoned { .. }), "{err}");
     assert_eq!(emu.object(BUCKET, key).unwrap().data, b"abX");
 }

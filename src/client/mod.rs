@@ -202,7 +202,7 @@ impl Client {
 
     /// Opens an append session on `bucket`/`key`: HEADs the object and resumes an appendable
     /// one at its length and CRC-64, or prepares to create it. See [`crate::session`]; for
-    /// cancellable appends, [`crate::CancellableAppender`].
+    /// cancellable appends, [`Appender::append_cancellable`].
     ///
     /// ```no_run
     /// use oss_append::{AppenderOptions, Body, Client, ClientConfig, Credentials, RetryPolicy};

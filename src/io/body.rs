@@ -33,48 +33,8 @@ const BYTES_CHUNK_SIZE: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Body {
     source: Source,
-    hooks: Hooks,
-}
-
-/// What travels with a body through every try of it: the progress observer and, for callers
-/// that must know whether a try may have been applied, the record of complete sends.
-#[derive(Clone, Default)]
-pub(crate) struct Hooks {
-    progress: Option<Arc<Reporter>>,
-    sends: Option<Arc<SendRecord>>,
-}
-
-impl std::fmt::Debug for Hooks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hooks")
-            .field("progress", &self.progress.is_some())
-            .field("sends", &self.sends)
-            .finish()
-    }
-}
-
-/// The tries of one body whose every byte was handed to the connection (so OSS may have applied
-/// them): the body's length and the whole-object CRC-64 the object has if it did.
-#[derive(Debug, Default)]
-pub(crate) struct SendRecord {
-    complete: Mutex<Vec<(u64, u64)>>,
-}
-
-impl SendRecord {
-    fn record(&self, length: u64, crc64: u64) {
-        let mut complete = self.complete.lock().unwrap_or_else(|e| e.into_inner());
-        if !complete.contains(&(length, crc64)) {
-            complete.push((length, crc64));
-        }
-    }
-
-    /// `(length, whole-object CRC-64)` of each complete try (empty: none may have been applied).
-    pub(crate) fn complete_sends(&self) -> Vec<(u64, u64)> {
-        self.complete
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
+    /// The progress observer, which follows the body through every try of it.
+    reporter: Option<Arc<Reporter>>,
 }
 
 #[derive(Debug)]
@@ -89,7 +49,7 @@ impl Body {
     pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
         Self {
             source: Source::Bytes(bytes.into()),
-            hooks: Hooks::default(),
+            reporter: None,
         }
     }
 
@@ -98,7 +58,7 @@ impl Body {
     pub fn from_file(file: File) -> Self {
         Self {
             source: Source::File(file),
-            hooks: Hooks::default(),
+            reporter: None,
         }
     }
 
@@ -126,7 +86,7 @@ impl Body {
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         Self {
             source: Source::Path(path.into()),
-            hooks: Hooks::default(),
+            reporter: None,
         }
     }
 
@@ -141,27 +101,20 @@ impl Body {
     /// # drop(body);
     /// ```
     pub fn with_progress(mut self, observer: impl Into<ProgressObserver>) -> Self {
-        self.hooks.progress = Some(Arc::new(Reporter::new(observer.into())));
+        self.reporter = Some(Arc::new(Reporter::new(observer.into())));
         self
-    }
-
-    /// Starts recording which tries of this body were sent completely.
-    pub(crate) fn record_sends(&mut self) -> Arc<SendRecord> {
-        let record = Arc::new(SendRecord::default());
-        self.hooks.sends = Some(record.clone());
-        record
     }
 
     /// Opens the source and fixes its length (a file's size now; it must not shrink while it is
     /// sent). Blocking work runs off the async threads.
     pub(crate) async fn open(self) -> Result<OpenedBody> {
-        let hooks = self.hooks;
+        let reporter = self.reporter;
         let file = match self.source {
             Source::Bytes(bytes) => {
                 return Ok(OpenedBody {
                     len: bytes.len() as u64,
                     content: Content::Bytes(bytes),
-                    hooks,
+                    reporter,
                 })
             }
             Source::File(file) => file,
@@ -190,7 +143,7 @@ impl Body {
         Ok(OpenedBody {
             len,
             content: Content::File(Arc::new(file)),
-            hooks,
+            reporter,
         })
     }
 }
@@ -237,7 +190,7 @@ fn join_error(e: tokio::task::JoinError) -> Error {
 pub(crate) struct OpenedBody {
     len: u64,
     content: Content,
-    hooks: Hooks,
+    reporter: Option<Arc<Reporter>>,
 }
 
 #[derive(Clone)]
@@ -297,7 +250,7 @@ impl OpenedBody {
             crc: Mutex::new(Crc64::resume(previous_crc)),
             failure: Mutex::new(None),
             total: self.len,
-            hooks: self.hooks,
+            reporter: self.reporter,
         });
         if self.len == 0 {
             // Nothing to hand over: the body is complete as soon as the request goes out.
@@ -332,7 +285,7 @@ pub(crate) struct Progress {
     crc: Mutex<Crc64>,
     failure: Mutex<Option<String>>,
     total: u64,
-    hooks: Hooks,
+    reporter: Option<Arc<Reporter>>,
 }
 
 impl Progress {
@@ -378,17 +331,14 @@ impl Progress {
         self.last_progress_ms.store(ms, Ordering::Release);
         if sent >= self.total {
             self.completed();
-        } else if let Some(reporter) = &self.hooks.progress {
+        } else if let Some(reporter) = &self.reporter {
             reporter.update(sent, self.total);
         }
     }
 
-    /// The last byte was handed over: record the try, make the final progress call.
+    /// The last byte was handed over: make the final progress call.
     fn completed(&self) {
-        if let Some(sends) = &self.hooks.sends {
-            sends.record(self.total, self.crc());
-        }
-        if let Some(reporter) = &self.hooks.progress {
+        if let Some(reporter) = &self.reporter {
             reporter.update(self.total, self.total);
         }
     }

@@ -9,7 +9,7 @@
 //!   `Content-Length`, so it was not applied; the object is unchanged;
 //! * cancelled **after** that (`request_sent == true`, e.g. while waiting for the answer): OSS
 //!   may have applied it. A plain [`Client::append_object`] caller finds out with a HEAD; a
-//!   [`CancellableAppender`] does that by itself on its next call.
+//!   append session ([`crate::Appender::append_cancellable`]) does that by itself on its next call.
 //!
 //! ```no_run
 //! use std::time::Duration;

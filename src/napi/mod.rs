@@ -11,7 +11,7 @@
 //!   function before returning;
 //! - `NativeClient.sealAppendObject(bucket, key, position)`;
 //! - `NativeClient.openAppender(bucket, key, options?, retry?) -> Promise<NativeAppender>`: an
-//!   append session (a [`CancellableAppender`]) with `append(data, control?)`, `seal()` and
+//!   append session (an [`crate::Appender`]) with `append(data, control?)`, `seal()` and
 //!   `state()`;
 //! - `NativeClient.headObject(bucket, key)`, `NativeClient.getObject(bucket, key)`,
 //!   `NativeClient.putObject(bucket, key, data)`: used by the facade's `headObject` and by the
@@ -55,7 +55,7 @@ use crate::protocol::options;
 use crate::protocol::options::{AppendOptions, ContentMd5};
 use crate::protocol::response::{AppendObjectOutput, RawResponse, SealAppendObjectOutput};
 use crate::session::retry::RetryPolicy;
-use crate::session::{Appended, AppenderOptions, CancellableAppender, SessionError};
+use crate::session::{Appended, Appender, AppenderOptions, SessionError};
 
 // --- Module registration ----------------------------------------------------------------------
 //
@@ -395,7 +395,7 @@ fn open_appender(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result
     let client = client.clone();
     let work = async move {
         Ok(match options {
-            Ok(options) => CancellableAppender::open(&client, options).await,
+            Ok(options) => Appender::open(client.clone(), options).await,
             Err(e) => Err(SessionError::from(e)),
         })
     };
@@ -420,14 +420,14 @@ struct SessionState {
 }
 
 impl SessionState {
-    fn of(s: &CancellableAppender) -> Self {
+    fn of(s: &Appender) -> Self {
         Self {
             position: s.position(),
             crc64: s.crc64(),
-            exists: s.appender().exists(),
+            exists: s.exists(),
             unsettled: s.is_unsettled(),
-            sealed: s.appender().is_sealed(),
-            stopped: s.stopped().map(str::to_owned),
+            sealed: s.is_sealed(),
+            stopped: s.poisoned().map(str::to_owned),
         }
     }
 }
@@ -436,7 +436,7 @@ impl SessionState {
 /// of the JS calls: each call takes its place in a queue on the JS thread (the tail of a chain
 /// of "done" signals) before its task is spawned, and the task waits for the call before it.
 struct SessionHandle {
-    session: tokio::sync::Mutex<CancellableAppender>,
+    session: tokio::sync::Mutex<Appender>,
     state: Mutex<SessionState>,
     tail: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
 }
@@ -458,7 +458,7 @@ impl Turn {
 }
 
 impl SessionHandle {
-    fn new(session: CancellableAppender) -> Self {
+    fn new(session: Appender) -> Self {
         Self {
             state: Mutex::new(SessionState::of(&session)),
             session: tokio::sync::Mutex::new(session),
@@ -484,7 +484,7 @@ impl SessionHandle {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn refresh(&self, session: &CancellableAppender) {
+    fn refresh(&self, session: &Appender) {
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = SessionState::of(session);
     }
 }
@@ -564,7 +564,7 @@ fn session_append(handle: &Arc<SessionHandle>, ctx: FunctionCallContext) -> napi
                 "before the request was sent (while an earlier call of the session ran)",
             ))),
             Some(mut session) => {
-                let result = session.append(body, &token).await;
+                let result = session.append_cancellable(body, &token).await;
                 handle.refresh(&session);
                 result
             }

@@ -21,6 +21,11 @@
 //! something else than what was sent). A stopped ("poisoned") session answers every later call
 //! with [`SessionError::Poisoned`], saying why.
 //!
+//! Appends can be cancelled ([`Appender::append_cancellable`]): sending stops at once. When a
+//! try's whole body had gone out, OSS may still apply it; the session then holds the append as
+//! *unsettled* ([`Appender::is_unsettled`]) and settles it with the same HEAD judgement on its
+//! next call (or [`Appender::settle`]).
+//!
 //! ```no_run
 //! use oss_append::{AppenderOptions, Body, Client, ClientConfig, Credentials};
 //!
@@ -34,258 +39,43 @@
 //! # Ok(()) }
 //! ```
 
-mod cancellable;
+mod appended;
+mod error;
+mod judge;
+mod options;
 pub mod retry;
 
-pub use cancellable::CancellableAppender;
-
-use std::time::Duration;
+pub use appended::{Appended, SessionStats};
+pub use error::SessionError;
+pub use options::AppenderOptions;
 
 use crate::client::Client;
 use crate::io::body::{Body, OpenedBody};
+use crate::io::cancel::{unless_cancelled, CancellationToken};
 use crate::io::transport::Call;
 use crate::protocol::error::{Error, ServiceError};
 use crate::protocol::options::{AppendOptions, ContentMd5};
 use crate::protocol::response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
 use crate::protocol::validate;
+use judge::{judge, refuse_to_resume, Before, Verdict};
 use retry::{Backoff, Disposition, RetryPolicy};
-
-/// How to open an append session.
-#[derive(Debug, Clone)]
-pub struct AppenderOptions {
-    /// Bucket name.
-    pub bucket: String,
-    /// Object key.
-    pub key: String,
-    /// Headers. All of them go with the append that creates the object (content type, cache
-    /// headers, metadata, ACL, storage class, encryption, tagging, `forbid_overwrite`); later
-    /// appends carry only the per-request ones: `traffic_limit`, `request_payer_is_requester`,
-    /// `content_type` and `content_md5`. When the object already exists, the creation headers
-    /// are never sent. `content_md5` may only be `Compute` (one digest per body).
-    pub options: AppendOptions,
-    /// Retries and recovery budget.
-    pub retry: RetryPolicy,
-}
-
-impl AppenderOptions {
-    /// A session on `bucket`/`key` with default options and retry policy.
-    pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> Self {
-        Self {
-            bucket: bucket.into(),
-            key: key.into(),
-            options: AppendOptions::default(),
-            retry: RetryPolicy::default(),
-        }
-    }
-
-    /// Sets the headers.
-    pub fn with_options(mut self, options: AppendOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// Sets the retry policy.
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-}
-
-/// Why a session call failed. Unless it says otherwise, nothing of the failed append was
-/// applied and the session can go on.
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    /// A request failed for good, or an argument was refused (nothing sent). Includes OSS's
-    /// answers: `ObjectNotAppendable` (also when opening a non-appendable object),
-    /// `PositionNotEqualToLength` from another writer and `CrcMismatch` (both stop the session).
-    #[error("{0}")]
-    Request(#[from] Error),
-
-    /// After an ambiguous failure, the object is neither as it was nor as the append would have
-    /// made it: another writer changed it. The session stops.
-    #[error(
-        "append conflict at position {position}: appending {length} bytes should leave the \
-         object at {expected_length} bytes (or at {position} if it was not applied), but OSS \
-         reports {server_length} bytes{}; another writer changed the object",
-        detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-    )]
-    Conflict {
-        /// Where the append started.
-        position: u64,
-        /// The body's length.
-        length: u64,
-        /// `position + length`.
-        expected_length: u64,
-        /// The length HEAD reports.
-        server_length: u64,
-        /// The CRC-64 the object has if the append was applied.
-        expected_crc64: Option<u64>,
-        /// The CRC-64 HEAD reports.
-        server_crc64: Option<u64>,
-        /// More about what HEAD showed (object type, sealed).
-        detail: Option<String>,
-    },
-
-    /// Transient failures until the retry budget ran out. Nothing of this append was applied
-    /// (every try was certainly refused or cut short); the session can go on.
-    #[error("gave up after {attempts} tries in {elapsed:?} (nothing was appended): {last}")]
-    GaveUp {
-        /// Requests sent (appends and HEADs).
-        attempts: u32,
-        /// Time spent.
-        elapsed: Duration,
-        /// The last failure.
-        last: Error,
-    },
-
-    /// The outcome of the append is unknown: a try may have been applied, and it could not be
-    /// found out in time. The session stops; open a new one to learn the object's length.
-    #[error(
-        "the outcome of appending {length} bytes at position {position} is unknown ({last}); \
-         open a new session to read the object's length"
-    )]
-    Unresolved {
-        /// Where the append started.
-        position: u64,
-        /// The body's length.
-        length: u64,
-        /// The last failure.
-        last: Error,
-    },
-
-    /// The session stopped earlier; nothing was sent.
-    #[error("the append session stopped earlier: {reason}")]
-    Poisoned {
-        /// What stopped it.
-        reason: String,
-    },
-
-    /// The session sealed the object; nothing was sent.
-    #[error(
-        "the object was sealed at position {position} ({sealed_time}); it takes no more appends"
-    )]
-    Sealed {
-        /// The object's final length.
-        position: u64,
-        /// `x-oss-sealed-time`.
-        sealed_time: String,
-    },
-}
-
-impl SessionError {
-    /// The underlying request error, if this is one.
-    pub fn as_error(&self) -> Option<&Error> {
-        match self {
-            SessionError::Request(e) => Some(e),
-            SessionError::GaveUp { last, .. } | SessionError::Unresolved { last, .. } => Some(last),
-            _ => None,
-        }
-    }
-
-    /// The OSS error behind this, if OSS answered with one.
-    pub fn as_service(&self) -> Option<&ServiceError> {
-        self.as_error().and_then(Error::as_service)
-    }
-}
-
-/// A confirmed append.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Appended {
-    /// Where the body starts in the object.
-    pub position: u64,
-    /// The body's length.
-    pub length: u64,
-    /// The object's length now (`position + length`): where the next append goes.
-    pub next_append_position: u64,
-    /// CRC-64 of the whole object now, checked against the client's.
-    pub hash_crc64ecma: u64,
-    /// Append requests sent for it (1 unless something failed).
-    pub attempts: u32,
-    /// Confirmed by a HEAD after an ambiguous failure rather than by its own answer.
-    pub recovered: bool,
-    /// `x-oss-request-id` of the answer that confirmed it (the append's or the HEAD's).
-    pub request_id: String,
-    /// The append's own answer, when it was received.
-    pub output: Option<AppendObjectOutput>,
-}
-
-impl Appended {
-    /// The HTTP status and headers that stand for this append: its own answer's, or, when the
-    /// answer was lost and a HEAD confirmed it, 200 with the confirmed
-    /// `x-oss-next-append-position`, `x-oss-hash-crc64ecma` and `x-oss-request-id` — so callers
-    /// reading the Harmony-style `origRes.headers` find the same keys either way.
-    pub fn status_and_headers(&self) -> (u16, std::collections::BTreeMap<String, String>) {
-        use crate::protocol::headers::{HASH_CRC64ECMA, NEXT_APPEND_POSITION, REQUEST_ID};
-        match &self.output {
-            Some(out) => (out.status, out.headers.clone()),
-            None => (
-                200,
-                [
-                    (NEXT_APPEND_POSITION, self.next_append_position.to_string()),
-                    (HASH_CRC64ECMA, self.hash_crc64ecma.to_string()),
-                    (REQUEST_ID, self.request_id.clone()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            ),
-        }
-    }
-}
-
-#[cfg(test)]
-mod appended_tests {
-    use super::*;
-
-    #[test]
-    fn recovered_append_stands_for_itself_with_confirmed_headers() {
-        let a = Appended {
-            position: 5,
-            length: 3,
-            next_append_position: 8,
-            hash_crc64ecma: 14741617095266562575,
-            attempts: 2,
-            recovered: true,
-            request_id: "HEADREQUESTID".into(),
-            output: None,
-        };
-        let (status, headers) = a.status_and_headers();
-        assert_eq!(status, 200);
-        assert_eq!(headers["x-oss-next-append-position"], "8");
-        assert_eq!(headers["x-oss-hash-crc64ecma"], "14741617095266562575");
-        assert_eq!(headers["x-oss-request-id"], "HEADREQUESTID");
-        assert_eq!(headers.len(), 3);
-    }
-}
-
-/// What a session has done, for monitoring and for the fault-matrix report.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionStats {
-    /// Appends confirmed.
-    pub appends: u64,
-    /// Bytes confirmed.
-    pub bytes: u64,
-    /// Append requests sent.
-    pub requests: u64,
-    /// HEAD requests sent (opening and recovery).
-    pub heads: u64,
-    /// Backoff waits taken.
-    pub retries: u64,
-    /// Failures known not to be applied, tried again.
-    pub transient_failures: u64,
-    /// Failures that might have been applied (checked with HEAD).
-    pub ambiguous_failures: u64,
-    /// Ambiguous failures HEAD showed applied: confirmed without resending.
-    pub recovered: u64,
-    /// Ambiguous failures HEAD showed not applied: sent again.
-    pub resent: u64,
-}
 
 #[derive(Debug, Clone)]
 enum State {
     Open,
     Poisoned(String),
     Sealed { sealed_time: String },
+}
+
+/// A cancelled append that may have been applied: some try's whole body went out.
+#[derive(Debug, Clone)]
+struct Unsettled {
+    /// The object before it.
+    before: Before,
+    /// The body's length.
+    length: u64,
+    /// Whole-object CRC-64 if a try landed, one per distinct content sent.
+    candidates: Vec<u64>,
 }
 
 /// An append session on one object. Calls take `&mut self`: one append at a time, in order.
@@ -302,14 +92,25 @@ pub struct Appender {
     exists: bool,
     state: State,
     stats: SessionStats,
+    unsettled: Option<Unsettled>,
 }
 
-/// What HEAD says about an append whose answer was lost.
-enum Verdict {
-    Applied(HeadObjectOutput),
-    NotApplied,
-    Conflict(SessionError),
-    Unknown(Error),
+/// One append under way: what it sends and what its tries have done so far.
+struct Attempt<'c> {
+    before: Before,
+    length: u64,
+    body: OpenedBody,
+    options: AppendOptions,
+    backoff: Backoff,
+    /// Whole-object CRC-64s the object has if one of the tries landed.
+    candidates: Vec<u64>,
+    /// A try failed in a way that may have applied it: from then on, "nothing was appended"
+    /// would be a guess.
+    own_ambiguity: bool,
+    /// The latest try's whole body went out.
+    last_whole_body_sent: bool,
+    tries: u32,
+    cancel: Option<&'c CancellationToken>,
 }
 
 impl Appender {
@@ -354,56 +155,36 @@ impl Appender {
             exists: false,
             state: State::Open,
             stats: SessionStats::default(),
+            unsettled: None,
         };
-        let mut backoff = Backoff::new(&session.retry);
-        let head = loop {
-            session.stats.heads += 1;
-            match session.head().await {
-                Ok(head) => break head,
+        if let Some(head) = session.head_for_open().await? {
+            if let Some(refused) = refuse_to_resume(&head) {
+                return Err(refused.into());
+            }
+            session.position = head.next_append_position.unwrap_or(head.content_length);
+            session.crc64 = head.hash_crc64ecma.unwrap_or_default();
+            session.exists = true;
+        }
+        Ok(session)
+    }
+
+    /// The opening HEAD, transient failures retried (`None`: no object yet; the first append
+    /// creates it).
+    async fn head_for_open(&mut self) -> Result<Option<HeadObjectOutput>, SessionError> {
+        let mut backoff = Backoff::new(&self.retry);
+        loop {
+            self.stats.heads += 1;
+            match self.head().await {
+                Ok(head) => return Ok(head),
                 Err(e) if retry::is_transient(&e) => {
                     log::debug!("opening append session: HEAD failed ({e})");
                     // A HEAD changes nothing: giving up is always "nothing was appended".
-                    session
-                        .wait_or_give_up(&mut backoff, false, 0, 0, e)
+                    self.wait_or_give_up(&mut backoff, false, 0, 0, e, None)
                         .await?;
                 }
                 Err(e) => return Err(e.into()),
             }
-        };
-        let Some(head) = head else {
-            return Ok(session); // no object yet: the first append creates it
-        };
-        if !head.is_appendable() {
-            return Err(refusal(
-                &head,
-                409,
-                "ObjectNotAppendable",
-                "The object is not appendable.",
-                "0026-00000017",
-            )
-            .into());
         }
-        if head.is_sealed() {
-            return Err(refusal(
-                &head,
-                400,
-                "AppendSealedObjectNotAllowed",
-                "The object is sealed and takes no more appends.",
-                "",
-            )
-            .into());
-        }
-        let Some(crc64) = head.hash_crc64ecma else {
-            return Err(Error::InvalidResponse {
-                message: "HEAD of an appendable object lacks x-oss-hash-crc64ecma".into(),
-                request_id: head.request_id,
-            }
-            .into());
-        };
-        session.position = head.next_append_position.unwrap_or(head.content_length);
-        session.crc64 = crc64;
-        session.exists = true;
-        Ok(session)
     }
 
     /// Where the next append goes: the object's length as far as the session knows.
@@ -449,6 +230,12 @@ impl Appender {
         matches!(self.state, State::Sealed { .. })
     }
 
+    /// Whether a cancelled append may have been applied; the next call finds out (position and
+    /// CRC-64 are those from before it until then).
+    pub fn is_unsettled(&self) -> bool {
+        self.unsettled.is_some()
+    }
+
     /// Appends `body` at the current position. Returns once the append is confirmed — by its
     /// answer with a matching CRC-64, or by a HEAD after an ambiguous failure — or with an
     /// error; see [`SessionError`] for what each leaves behind.
@@ -456,10 +243,66 @@ impl Appender {
     /// A file body is opened once (its length is fixed then) and re-read from its first byte
     /// for every resend; bytes are shared, not copied.
     pub async fn append(&mut self, body: impl Into<Body>) -> Result<Appended, SessionError> {
+        self.append_until(body.into(), None).await
+    }
+
+    /// [`Appender::append`], unless `cancel` fires first: sending, awaiting the answer, waiting
+    /// between retries or checking with HEAD stops at once. A cancelled append fails with
+    /// [`SessionError::Request`] holding a cancellation error ([`Error::is_cancelled`]); its
+    /// `request_sent` is true when a try's whole body had gone out, so OSS may have applied it:
+    /// the session is then [unsettled](Appender::is_unsettled) and its next call checks.
+    ///
+    /// ```no_run
+    /// use oss_append::{AppenderOptions, Body, CancellationToken, Client, ClientConfig,
+    ///                  Credentials};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::new(ClientConfig::new(Credentials::new("ak", "sk", None)?, "cn-hangzhou")?)?;
+    /// let mut log = client.appender(AppenderOptions::new("my-bucket", "app.log")).await?;
+    /// let token = CancellationToken::new();
+    /// let body = Body::from("line\n").with_progress(|sent, total| println!("{sent}/{total}"));
+    /// match log.append_cancellable(body, &token).await {
+    ///     Ok(done) => println!("object is {} bytes", done.next_append_position),
+    ///     Err(e) if e.as_error().is_some_and(|e| e.is_cancelled()) => println!("cancelled"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// log.seal().await?; // settles a cancelled append first
+    /// # Ok(()) }
+    /// ```
+    pub async fn append_cancellable(
+        &mut self,
+        body: impl Into<Body>,
+        cancel: &CancellationToken,
+    ) -> Result<Appended, SessionError> {
+        self.append_until(body.into(), Some(cancel)).await
+    }
+
+    async fn append_until(
+        &mut self,
+        body: Body,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Appended, SessionError> {
         self.usable()?;
-        let body = body.into().open().await?;
-        let (position, length) = (self.position, body.len());
-        validate::position_and_length(position, length)?;
+        if cancel.is_some_and(CancellationToken::is_cancelled) {
+            return Err(Error::cancelled(false, "before the request was sent").into());
+        }
+        self.settle_until(cancel).await?;
+        let mut attempt = self.prepare(body, cancel).await?;
+        match self.run(&mut attempt).await {
+            Err(SessionError::Request(e)) if e.is_cancelled() => Err(self.cancelled(attempt)),
+            outcome => outcome,
+        }
+    }
+
+    /// Opens the body and fixes what every try sends (options, one Content-MD5).
+    async fn prepare<'c>(
+        &self,
+        body: Body,
+        cancel: Option<&'c CancellationToken>,
+    ) -> Result<Attempt<'c>, SessionError> {
+        let body = unless_cancelled(cancel, body.open()).await?;
+        let length = body.len();
+        validate::position_and_length(self.position, length)?;
         let mut options = if self.exists {
             self.append_options.clone()
         } else {
@@ -467,150 +310,293 @@ impl Appender {
         };
         if let Some(ContentMd5::Compute) = options.content_md5 {
             // One digest for every try.
-            options.content_md5 = Some(ContentMd5::Given(body.md5_base64().await?));
+            let md5 = unless_cancelled(cancel, body.md5_base64()).await?;
+            options.content_md5 = Some(ContentMd5::Given(md5));
         }
-        let mut backoff = Backoff::new(&self.retry);
-        // Whole-object CRCs the object has if one of our tries landed (one per distinct
-        // content sent: a file changed between tries gives two).
-        let mut candidates: Vec<u64> = Vec::new();
-        let mut own_ambiguity = false;
-        let mut attempts = 0u32;
+        Ok(Attempt {
+            before: self.before(),
+            length,
+            body,
+            options,
+            backoff: Backoff::new(&self.retry),
+            candidates: Vec::new(),
+            own_ambiguity: false,
+            last_whole_body_sent: false,
+            tries: 0,
+            cancel,
+        })
+    }
+
+    /// Sends tries until one is confirmed, or the append fails for good.
+    async fn run(&mut self, attempt: &mut Attempt<'_>) -> Result<Appended, SessionError> {
         loop {
-            attempts += 1;
-            self.stats.requests += 1;
-            let (result, sent) = self
-                .client
-                .send_append(
-                    &self.bucket,
-                    &self.key,
-                    position,
-                    Some(self.crc64),
-                    &options,
-                    OpenedBody::clone(&body),
-                    Call::default(),
-                )
-                .await;
-            if sent.whole_body_sent && !candidates.contains(&sent.crc64) {
-                candidates.push(sent.crc64);
-            }
-            let error = match result {
-                Ok(output) => return self.confirmed(position, length, attempts, output),
+            let error = match self.send(attempt).await {
+                Ok(output) => return self.confirmed(attempt, output),
                 Err(e) => e,
             };
             let position_error = error
                 .as_service()
                 .is_some_and(|s| s.code == "PositionNotEqualToLength");
-            let disposition = if position_error && own_ambiguity {
+            let disposition = if position_error && attempt.own_ambiguity {
                 // Maybe our own earlier try landed after all: HEAD decides.
                 Disposition::Ambiguous
+            } else if error.is_cancelled() {
+                return Err(error.into());
             } else {
-                retry::classify_append(&error, sent.whole_body_sent)
+                retry::classify_append(&error, attempt.last_whole_body_sent)
             };
             match disposition {
-                Disposition::Fatal => {
-                    if let Error::CrcMismatch { client, server, .. } = &error {
-                        self.poison(format!(
-                            "OSS reports CRC-64 {server} after the append at position {position} \
-                             ({length} bytes), the client computed {client}: the object holds \
-                             other data than was sent"
-                        ));
-                        return Err(error.into());
-                    }
-                    if position_error {
-                        let next = error
-                            .as_service()
-                            .and_then(ServiceError::next_append_position)
-                            .map_or_else(|| "unknown".to_owned(), |p| p.to_string());
-                        self.poison(format!(
-                            "another writer appended to the object: the session expected it to \
-                             be {position} bytes long, OSS says the next position is {next}"
-                        ));
-                        return Err(error.into());
-                    }
-                    if own_ambiguity {
-                        // An earlier try may still be applied late: "nothing was appended"
-                        // would be a guess.
-                        self.poison(format!(
-                            "the outcome of the append at position {position} is unknown"
-                        ));
-                        return Err(SessionError::Unresolved {
-                            position,
-                            length,
-                            last: error,
-                        });
-                    }
-                    return Err(error.into());
-                }
+                Disposition::Fatal => return Err(self.fail(attempt, error, position_error)),
                 Disposition::Retry => {
                     self.stats.transient_failures += 1;
                     log::debug!(
-                        "append to {}/{} at {position} failed before OSS could apply it ({error}); \
+                        "append to {}/{} at {} failed before OSS could apply it ({error}); \
                          retrying",
                         self.bucket,
-                        self.key
+                        self.key,
+                        attempt.before.position
                     );
-                    self.wait_or_give_up(&mut backoff, own_ambiguity, position, length, error)
-                        .await?;
+                    self.pause(attempt, error).await?;
                 }
                 Disposition::Ambiguous => {
-                    own_ambiguity = true;
-                    self.stats.ambiguous_failures += 1;
-                    log::warn!(
-                        "append to {}/{} at {position} ({length} bytes) may or may not have been \
-                         applied ({error}); checking with HEAD",
-                        self.bucket,
-                        self.key
-                    );
-                    match self
-                        .verify(position, length, &candidates, &mut backoff)
-                        .await
-                    {
-                        Verdict::Applied(head) => {
-                            self.stats.recovered += 1;
-                            return Ok(self.recovered(position, length, attempts, head));
-                        }
-                        Verdict::NotApplied => {
-                            self.stats.resent += 1;
-                            log::info!(
-                                "append to {}/{} at {position} was not applied; sending it again",
-                                self.bucket,
-                                self.key
-                            );
-                            self.wait_or_give_up(&mut backoff, true, position, length, error)
-                                .await?;
-                        }
-                        Verdict::Conflict(e) => {
-                            self.poison(e.to_string());
-                            return Err(e);
-                        }
-                        Verdict::Unknown(last) => {
-                            self.poison(format!(
-                                "the outcome of the append at position {position} is unknown"
-                            ));
-                            return Err(SessionError::Unresolved {
-                                position,
-                                length,
-                                last,
-                            });
-                        }
+                    if let Some(done) = self.recover(attempt, error).await? {
+                        return Ok(done);
                     }
                 }
             }
         }
     }
 
-    /// Seals the object at the current position (`SealAppendObject`): it takes no more appends,
-    /// from this session or anyone. Transient failures are retried (sealing again at the same
-    /// position is harmless). Afterwards, appends answer [`SessionError::Sealed`].
-    pub async fn seal(&mut self) -> Result<SealAppendObjectOutput, SessionError> {
-        match &self.state {
-            State::Poisoned(reason) => {
-                return Err(SessionError::Poisoned {
-                    reason: reason.clone(),
+    /// One try. Records the CRC-64 the object has if it lands, once its whole body went out.
+    async fn send(&mut self, attempt: &mut Attempt<'_>) -> Result<AppendObjectOutput, Error> {
+        attempt.tries += 1;
+        self.stats.requests += 1;
+        let call = Call {
+            timeout: None,
+            cancel: attempt.cancel,
+        };
+        let (result, sent) = self
+            .client
+            .send_append(
+                &self.bucket,
+                &self.key,
+                attempt.before.position,
+                Some(attempt.before.crc64),
+                &attempt.options,
+                OpenedBody::clone(&attempt.body),
+                call,
+            )
+            .await;
+        attempt.last_whole_body_sent = sent.whole_body_sent;
+        if sent.whole_body_sent && !attempt.candidates.contains(&sent.crc64) {
+            attempt.candidates.push(sent.crc64);
+        }
+        result
+    }
+
+    /// An error no retry can mend. Some also stop the session: a CRC-64 mismatch (OSS holds
+    /// other data than was sent), another writer's append, or a failure after an own try whose
+    /// outcome is open.
+    fn fail(&mut self, attempt: &Attempt<'_>, error: Error, position_error: bool) -> SessionError {
+        let (position, length) = (attempt.before.position, attempt.length);
+        if let Error::CrcMismatch { client, server, .. } = &error {
+            self.poison(format!(
+                "OSS reports CRC-64 {server} after the append at position {position} \
+                 ({length} bytes), the client computed {client}: the object holds \
+                 other data than was sent"
+            ));
+            return error.into();
+        }
+        if position_error {
+            let next = error
+                .as_service()
+                .and_then(ServiceError::next_append_position)
+                .map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+            self.poison(format!(
+                "another writer appended to the object: the session expected it to \
+                 be {position} bytes long, OSS says the next position is {next}"
+            ));
+            return error.into();
+        }
+        if attempt.own_ambiguity {
+            // An earlier try may still be applied late: "nothing was appended" would be a guess.
+            self.poison(format!(
+                "the outcome of the append at position {position} is unknown"
+            ));
+            return SessionError::Unresolved {
+                position,
+                length,
+                last: error,
+            };
+        }
+        error.into()
+    }
+
+    /// After a failure that may have applied the append: HEAD decides. `Some`: it was applied
+    /// (confirmed without resending); `None`: it was not, and the next try may go.
+    async fn recover(
+        &mut self,
+        attempt: &mut Attempt<'_>,
+        error: Error,
+    ) -> Result<Option<Appended>, SessionError> {
+        let (position, length) = (attempt.before.position, attempt.length);
+        attempt.own_ambiguity = true;
+        self.stats.ambiguous_failures += 1;
+        log::warn!(
+            "append to {}/{} at {position} ({length} bytes) may or may not have been \
+             applied ({error}); checking with HEAD",
+            self.bucket,
+            self.key
+        );
+        let verdict = self
+            .verify(
+                attempt.before,
+                length,
+                &attempt.candidates,
+                &mut attempt.backoff,
+                attempt.cancel,
+            )
+            .await;
+        match verdict {
+            Verdict::Applied(head) => {
+                self.stats.recovered += 1;
+                Ok(Some(self.recovered(
+                    attempt.before,
+                    length,
+                    attempt.tries,
+                    head,
+                )))
+            }
+            Verdict::NotApplied => {
+                self.stats.resent += 1;
+                log::info!(
+                    "append to {}/{} at {position} was not applied; sending it again",
+                    self.bucket,
+                    self.key
+                );
+                self.pause(attempt, error).await?;
+                Ok(None)
+            }
+            Verdict::Conflict(e) => {
+                self.poison(e.to_string());
+                Err(e)
+            }
+            Verdict::Unknown(last) if last.is_cancelled() => Err(last.into()),
+            Verdict::Unknown(last) => {
+                self.poison(format!(
+                    "the outcome of the append at position {position} is unknown"
+                ));
+                Err(SessionError::Unresolved {
+                    position,
+                    length,
+                    last,
                 })
             }
-            State::Sealed { .. } | State::Open => {}
         }
+    }
+
+    /// The backoff wait before the next try of `attempt`, or the end of it.
+    async fn pause(&mut self, attempt: &mut Attempt<'_>, last: Error) -> Result<(), SessionError> {
+        let (maybe_applied, cancel) = (attempt.own_ambiguity, attempt.cancel);
+        let (position, length) = (attempt.before.position, attempt.length);
+        self.wait_or_give_up(
+            &mut attempt.backoff,
+            maybe_applied,
+            position,
+            length,
+            last,
+            cancel,
+        )
+        .await
+    }
+
+    /// A cancelled append: not applied when no try's whole body went out; otherwise held as
+    /// unsettled for the next call to check.
+    fn cancelled(&mut self, attempt: Attempt<'_>) -> SessionError {
+        let position = attempt.before.position;
+        if attempt.candidates.is_empty() {
+            log::info!(
+                "append to {}/{} at {position} cancelled before its body was sent: not applied",
+                self.bucket,
+                self.key
+            );
+            return Error::cancelled(false, "before the whole body was sent").into();
+        }
+        log::info!(
+            "append to {}/{} at {position} cancelled after its body was sent: it may have been \
+             applied; the next call checks with HEAD",
+            self.bucket,
+            self.key
+        );
+        self.unsettled = Some(Unsettled {
+            before: attempt.before,
+            length: attempt.length,
+            candidates: attempt.candidates,
+        });
+        Error::cancelled(
+            true,
+            "after the whole body was sent: it may have been applied; the session checks on its \
+             next call",
+        )
+        .into()
+    }
+
+    /// Settles an unsettled cancelled append now (one HEAD, transient failures retried):
+    /// `Some(true)` if it was applied (the session continues after it), `Some(false)` if not,
+    /// `None` if there was nothing to settle. Another writer's change stops the session
+    /// ([`SessionError::Conflict`]).
+    pub async fn settle(&mut self) -> Result<Option<bool>, SessionError> {
+        self.settle_until(None).await
+    }
+
+    async fn settle_until(
+        &mut self,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Option<bool>, SessionError> {
+        if let State::Poisoned(reason) = &self.state {
+            return Err(SessionError::Poisoned {
+                reason: reason.clone(),
+            });
+        }
+        let Some(u) = self.unsettled.take() else {
+            return Ok(None);
+        };
+        let mut backoff = Backoff::new(&self.retry);
+        let verdict = self
+            .verify(u.before, u.length, &u.candidates, &mut backoff, cancel)
+            .await;
+        let applied = match verdict {
+            Verdict::Applied(head) => {
+                self.recovered(u.before, u.length, 1, head);
+                true
+            }
+            Verdict::NotApplied => false,
+            Verdict::Conflict(e) => {
+                self.poison(e.to_string());
+                return Err(e);
+            }
+            Verdict::Unknown(e) => {
+                // Still open: a later call tries again.
+                self.unsettled = Some(u);
+                return Err(e.into());
+            }
+        };
+        log::info!(
+            "the cancelled append to {}/{} at {} was {}applied",
+            self.bucket,
+            self.key,
+            u.before.position,
+            if applied { "" } else { "not " }
+        );
+        Ok(Some(applied))
+    }
+
+    /// Seals the object at the current position (`SealAppendObject`): it takes no more appends,
+    /// from this session or anyone. An unsettled append is settled first. Transient failures are
+    /// retried (sealing again at the same position is harmless). Afterwards, appends answer
+    /// [`SessionError::Sealed`].
+    pub async fn seal(&mut self) -> Result<SealAppendObjectOutput, SessionError> {
+        self.settle().await?;
         let mut backoff = Backoff::new(&self.retry);
         loop {
             match self
@@ -626,7 +612,7 @@ impl Appender {
                 }
                 Err(e) if retry::is_transient(&e) => {
                     // Sealing again at the same position is harmless: nothing to be unsure of.
-                    self.wait_or_give_up(&mut backoff, false, self.position, 0, e)
+                    self.wait_or_give_up(&mut backoff, false, self.position, 0, e, None)
                         .await?;
                 }
                 Err(e) => {
@@ -641,6 +627,14 @@ impl Appender {
                     return Err(e.into());
                 }
             }
+        }
+    }
+
+    fn before(&self) -> Before {
+        Before {
+            position: self.position,
+            crc64: self.crc64,
+            exists: self.exists,
         }
     }
 
@@ -670,7 +664,8 @@ impl Appender {
 
     /// Waits before the next try, or ends the operation: [`SessionError::GaveUp`] when no try
     /// may have been applied, [`SessionError::Unresolved`] (and a stopped session) otherwise — an
-    /// earlier try could still be applied late, so "nothing was appended" would be a guess.
+    /// earlier try could still be applied late, so "nothing was appended" would be a guess. A
+    /// cancel during the wait ends it with the cancellation error.
     async fn wait_or_give_up(
         &mut self,
         backoff: &mut Backoff,
@@ -678,12 +673,17 @@ impl Appender {
         position: u64,
         length: u64,
         last: Error,
+        cancel: Option<&CancellationToken>,
     ) -> Result<(), SessionError> {
         match backoff.next_delay() {
             Some(delay) => {
                 self.stats.retries += 1;
-                tokio::time::sleep(delay).await;
-                Ok(())
+                unless_cancelled(cancel, async {
+                    tokio::time::sleep(delay).await;
+                    Ok(())
+                })
+                .await
+                .map_err(|_| Error::cancelled(false, "while waiting to try again").into())
             }
             None if maybe_applied => {
                 self.poison(format!(
@@ -717,23 +717,34 @@ impl Appender {
         }
     }
 
-    /// Finds out with HEAD whether an append whose answer was lost was applied. Transient HEAD
-    /// failures are retried within the budget; at least one HEAD is always made.
+    /// Finds out with HEAD whether an append whose outcome is open was applied. Transient HEAD
+    /// failures are retried within the budget; at least one HEAD is always made. A cancel gives
+    /// `Unknown` with the cancellation error.
     async fn verify(
         &mut self,
-        position: u64,
+        before: Before,
         length: u64,
         candidates: &[u64],
         backoff: &mut Backoff,
+        cancel: Option<&CancellationToken>,
     ) -> Verdict {
         loop {
             self.stats.heads += 1;
-            match self.head().await {
-                Ok(head) => return self.judge(position, length, candidates, head),
+            let head = unless_cancelled(cancel, self.head()).await;
+            match head {
+                Ok(head) => return judge(before, length, candidates, head),
+                Err(e) if e.is_cancelled() => return Verdict::Unknown(e),
                 Err(e) if retry::is_transient(&e) => match backoff.next_delay() {
                     Some(delay) => {
                         self.stats.retries += 1;
-                        tokio::time::sleep(delay).await;
+                        let waited = unless_cancelled(cancel, async {
+                            tokio::time::sleep(delay).await;
+                            Ok(())
+                        })
+                        .await;
+                        if let Err(cancelled) = waited {
+                            return Verdict::Unknown(cancelled);
+                        }
                     }
                     None => return Verdict::Unknown(e),
                 },
@@ -742,77 +753,12 @@ impl Appender {
         }
     }
 
-    fn judge(
-        &self,
-        position: u64,
-        length: u64,
-        candidates: &[u64],
-        head: Option<HeadObjectOutput>,
-    ) -> Verdict {
-        let expected_length = position + length;
-        let conflict = |server_length: u64, server_crc64: Option<u64>, detail: Option<String>| {
-            Verdict::Conflict(SessionError::Conflict {
-                position,
-                length,
-                expected_length,
-                server_length,
-                expected_crc64: candidates.last().copied(),
-                server_crc64,
-                detail,
-            })
-        };
-        let Some(head) = head else {
-            return if position == 0 && !self.exists {
-                Verdict::NotApplied
-            } else {
-                conflict(0, None, Some("the object no longer exists".into()))
-            };
-        };
-        let server_length = head.next_append_position.unwrap_or(head.content_length);
-        if !head.is_appendable() {
-            let kind = head.object_type.as_deref().unwrap_or("unknown").to_owned();
-            return conflict(
-                server_length,
-                head.hash_crc64ecma,
-                Some(format!("the object is now of type {kind}")),
-            );
-        }
-        let Some(server_crc) = head.hash_crc64ecma else {
-            return Verdict::Unknown(Error::InvalidResponse {
-                message: "HEAD of an appendable object lacks x-oss-hash-crc64ecma".into(),
-                request_id: head.request_id,
-            });
-        };
-        if head.is_sealed() {
-            return conflict(
-                server_length,
-                Some(server_crc),
-                Some("the object has been sealed".into()),
-            );
-        }
-        let unchanged = server_length == position && server_crc == self.crc64;
-        if length == 0 && unchanged {
-            // Nothing to apply; the object exists now either way.
-            return Verdict::Applied(head);
-        }
-        if server_length == expected_length && candidates.contains(&server_crc) {
-            return Verdict::Applied(head);
-        }
-        if unchanged {
-            return Verdict::NotApplied;
-        }
-        let detail = (server_length == expected_length)
-            .then(|| format!("same length, but CRC-64 {server_crc} is not that of the data sent"));
-        conflict(server_length, Some(server_crc), detail)
-    }
-
     fn confirmed(
         &mut self,
-        position: u64,
-        length: u64,
-        attempts: u32,
+        attempt: &Attempt<'_>,
         output: AppendObjectOutput,
     ) -> Result<Appended, SessionError> {
+        let (position, length) = (attempt.before.position, attempt.length);
         let expected = position + length;
         if output.next_append_position != expected {
             let e = Error::InvalidResponse {
@@ -840,7 +786,7 @@ impl Appender {
             length,
             next_append_position: expected,
             hash_crc64ecma: crc,
-            attempts,
+            attempts: attempt.tries,
             recovered: false,
             request_id: output.request_id.clone(),
             output: Some(output),
@@ -849,11 +795,12 @@ impl Appender {
 
     fn recovered(
         &mut self,
-        position: u64,
+        before: Before,
         length: u64,
         attempts: u32,
         head: HeadObjectOutput,
     ) -> Appended {
+        let position = before.position;
         let crc = head.hash_crc64ecma.unwrap_or_default();
         let next = position + length;
         log::info!(
@@ -881,30 +828,4 @@ impl Appender {
         self.stats.appends += 1;
         self.stats.bytes += length;
     }
-}
-
-/// The error an append would get, for an object HEAD shows cannot take appends.
-fn refusal(head: &HeadObjectOutput, status: u16, code: &str, message: &str, ec: &str) -> Error {
-    let mut details = std::collections::BTreeMap::new();
-    if let Some(kind) = &head.object_type {
-        details.insert("ObjectType".to_owned(), kind.clone());
-    }
-    if let Some(sealed) = &head.sealed_time {
-        details.insert("SealedTime".to_owned(), sealed.clone());
-    }
-    Error::Service(Box::new(ServiceError {
-        status,
-        code: code.to_owned(),
-        message: format!("{message} (found by HEAD before appending; nothing was sent)"),
-        request_id: head.request_id.clone(),
-        ec: ec.to_owned(),
-        host_id: String::new(),
-        recommend_doc: if ec.is_empty() {
-            String::new()
-        } else {
-            format!("https://api.aliyun.com/troubleshoot?q={ec}")
-        },
-        headers: head.headers.clone(),
-        details,
-    }))
 }
