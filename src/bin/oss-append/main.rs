@@ -7,6 +7,7 @@
 //! ```
 
 mod args;
+mod progress;
 mod stdin;
 
 use std::path::Path;
@@ -15,11 +16,13 @@ use std::process::ExitCode;
 use oss_append::{AppendOptions, Appender, AppenderOptions, Body, Client, SessionError};
 
 use crate::args::{Args, Object};
+use crate::progress::FileBar;
 use crate::stdin::StreamError;
 
 fn main() -> ExitCode {
     let (args, object) = args::parse();
-    oss_append::logging::init_from_env();
+    let logging = oss_append::logging::init_from_env();
+    let show_progress = progress::wanted(logging);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -31,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(&args, &object));
+    let result = runtime.block_on(run(&args, &object, show_progress));
     // The stdin thread may still be blocked in read(); don't wait for it.
     runtime.shutdown_background();
     match result {
@@ -82,17 +85,17 @@ impl Failure {
 
 /// Opens the session, appends the input, seals if asked. Once the session is open, the final
 /// report is printed whatever happens after, so a failure still tells what was appended.
-async fn run(args: &Args, object: &Object) -> Result<(), Failure> {
+async fn run(args: &Args, object: &Object, show_progress: bool) -> Result<(), Failure> {
     let client = args
         .client_config()
         .and_then(|config| Client::new(config).map_err(|e| e.to_string()))
         .map_err(Failure::usage)?;
     let mut session = open_session(&client, args, object).await?;
     let mut outcome = match args.file() {
-        Some(path) => append_file(&mut session, path)
+        Some(path) => append_file(&mut session, path, show_progress)
             .await
             .map_err(|e| Failure::append(object, &e)),
-        None => stdin::append_stdin(&mut session, args.batching())
+        None => stdin::append_stdin(&mut session, args.batching(), show_progress)
             .await
             .map_err(|e| Failure::stream(object, &e)),
     };
@@ -120,9 +123,18 @@ async fn open_session(client: &Client, args: &Args, object: &Object) -> Result<A
         .map_err(|e| Failure::open(object, &e))
 }
 
-/// Appends the file, streamed, in one append.
-async fn append_file(session: &mut Appender, path: &Path) -> Result<(), SessionError> {
-    session.append(Body::from_path(path)).await.map(drop)
+/// Appends the file, streamed, in one append; with `show_progress`, a byte bar on stderr until
+/// it returns.
+async fn append_file(
+    session: &mut Appender,
+    path: &Path,
+    show_progress: bool,
+) -> Result<(), SessionError> {
+    let bar = FileBar::new(show_progress);
+    session
+        .append(bar.observe(Body::from_path(path)))
+        .await
+        .map(drop)
 }
 
 /// The final report on stdout.

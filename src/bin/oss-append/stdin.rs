@@ -1,10 +1,12 @@
 //! Streaming stdin: read as it arrives, appended in blocks by size, idle time and age.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
 use oss_append::{Appender, SessionError};
 use tokio::sync::mpsc;
+
+use crate::progress::StreamCounter;
 
 /// When buffered stdin goes out.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +34,16 @@ impl From<SessionError> for StreamError {
 
 /// Appends stdin to the session until end of input or SIGINT/SIGTERM, then what is buffered.
 /// When reading fails, what was read before is appended first, then the read error returned.
-pub async fn append_stdin(session: &mut Appender, batching: Batching) -> Result<(), StreamError> {
+/// With `show_progress` (and stdin not a terminal), a counter on stderr shows what was read and
+/// appended until it returns.
+pub async fn append_stdin(
+    session: &mut Appender,
+    batching: Batching,
+    show_progress: bool,
+) -> Result<(), StreamError> {
+    // Not while stdin is the terminal too: each redraw would wipe the line being typed.
+    let show_progress = show_progress && !std::io::stdin().is_terminal();
+    let counter = &mut StreamCounter::new(show_progress, session.position());
     let (tx, mut rx) = mpsc::channel::<Input>(16);
     spawn_reader(tx);
     let mut buffer: Vec<u8> = Vec::new();
@@ -52,25 +63,26 @@ pub async fn append_stdin(session: &mut Appender, batching: Batching) -> Result<
             m = rx.recv() => m.unwrap_or(Input::End),
             () = sleep_or_never(wait) => {
                 // Idle (or the oldest byte waited long enough): append what is buffered.
-                session.append(std::mem::take(&mut buffer)).await?;
+                append_block(session, std::mem::take(&mut buffer), counter).await?;
                 continue;
             }
         };
         match next {
             Input::Data(data) => {
+                counter.read(data.len());
                 if buffer.is_empty() {
                     first_at = Instant::now();
                 }
                 buffer.extend_from_slice(&data);
                 while buffer.len() >= batching.block_size {
                     let rest = buffer.split_off(batching.block_size);
-                    session.append(std::mem::replace(&mut buffer, rest)).await?;
+                    append_block(session, std::mem::replace(&mut buffer, rest), counter).await?;
                     first_at = Instant::now();
                 }
             }
             Input::Failed(e) => {
                 if !buffer.is_empty() {
-                    session.append(buffer).await?;
+                    append_block(session, buffer, counter).await?;
                 }
                 return Err(StreamError::Read(e));
             }
@@ -78,8 +90,20 @@ pub async fn append_stdin(session: &mut Appender, batching: Batching) -> Result<
         }
     }
     if !buffer.is_empty() {
-        session.append(buffer).await?;
+        append_block(session, buffer, counter).await?;
     }
+    Ok(())
+}
+
+/// Appends one block and counts it.
+async fn append_block(
+    session: &mut Appender,
+    block: Vec<u8>,
+    counter: &mut StreamCounter,
+) -> Result<(), SessionError> {
+    let len = block.len();
+    session.append(block).await?;
+    counter.appended(len, session.position());
     Ok(())
 }
 
