@@ -289,41 +289,37 @@ fn no_progress_is_drawn_when_stderr_is_not_a_terminal() {
     )
     .spawn()
     .unwrap();
-    let (ok, stdout, stderr) = finish(child);
-    assert!(ok, "{stderr}");
-    assert_eq!(
-        stderr, "",
-        "a file append with stderr captured writes nothing there"
-    );
-    assert!(!has_terminal_control(&stdout), "{stdout:?}");
+    expect_quiet_success(child, "a file append");
     assert_eq!(emu.object(BUCKET, key).unwrap().data, body);
 
-    // stdin streaming, in several blocks.
-    let mut child = cli(
+    // stdin streaming (the same file as stdin), in 64 blocks.
+    let child = cli(
         &emu,
-        &["--bucket", BUCKET, "--key", key, "--block-size", "4k"],
+        &["--bucket", BUCKET, "--key", key, "--block-size", "64k"],
     )
+    .stdin(std::fs::File::open(&path).unwrap())
     .spawn()
     .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&body[..20_000])
-        .unwrap();
+    expect_quiet_success(child, "stdin streaming");
+    assert_eq!(emu.object(BUCKET, key).unwrap().data.len(), 2 * body.len());
+}
+
+/// Waits for `child` (`what` it does, for messages): it succeeds, writes nothing to the captured
+/// stderr, and no redraw controls to stdout.
+fn expect_quiet_success(child: Child, what: &str) {
     let (ok, stdout, stderr) = finish(child);
     assert!(ok, "{stderr}");
     assert_eq!(
         stderr, "",
-        "stdin streaming with stderr captured writes nothing there"
+        "{what} with stderr captured writes nothing there"
     );
-    assert!(!has_terminal_control(&stdout), "{stdout:?}");
+    assert!(!has_terminal_control(&stdout), "{what}: {stdout:?}");
 }
 
 /// Runs the CLI as `cli` would, but under a pseudo-terminal (util-linux `script`), so stderr is
 /// a terminal; `stdin_shell` (a shell command) feeds its stdin through a pipe when given, and
-/// `env` is added to its environment. Returns whether it succeeded and everything written to the terminal, or `None` when
-/// `script` is not available.
+/// `env` is added to its environment. Returns whether it succeeded and everything written to
+/// the terminal, or `None` when `script` is not available.
 fn run_under_terminal(
     emu: &BlockingEmulator,
     args: &[&str],

@@ -84,15 +84,30 @@ pub struct Args {
     path_style: bool,
 
     /// stdin block size; suffixes k, m (KiB, MiB) allowed
-    #[arg(long, value_name = "BYTES", default_value = "1m", value_parser = parse_size)]
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value = "1m",
+        value_parser = parse_size
+    )]
     block_size: usize,
 
     /// append buffered stdin after this much idle time
-    #[arg(long = "flush-ms", value_name = "MS", default_value = "1000", value_parser = parse_millis)]
+    #[arg(
+        long = "flush-ms",
+        value_name = "MS",
+        default_value = "1000",
+        value_parser = parse_millis
+    )]
     flush_after: Duration,
 
     /// append buffered stdin at the latest this long after it arrived
-    #[arg(long = "max-delay-ms", value_name = "MS", default_value = "10000", value_parser = parse_millis)]
+    #[arg(
+        long = "max-delay-ms",
+        value_name = "MS",
+        default_value = "10000",
+        value_parser = parse_millis
+    )]
     max_delay: Duration,
 
     /// Content-Type of the object (when the append creates it)
