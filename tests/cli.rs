@@ -262,3 +262,180 @@ fn the_log_has_request_records_and_no_secrets() {
     assert!(ok);
     assert_eq!(log, "");
 }
+
+/// A file of `len` bytes (pattern `seed`) in a fresh temporary directory.
+fn temp_file(len: usize, seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("input.bin");
+    let body = pattern(len, seed);
+    std::fs::write(&path, &body).unwrap();
+    (dir, path, body)
+}
+
+/// Carriage returns and escape sequences: what a redrawn progress line is made of.
+fn has_terminal_control(text: &str) -> bool {
+    text.contains('\r') || text.contains('\x1b')
+}
+
+#[test]
+fn no_progress_is_drawn_when_stderr_is_not_a_terminal() {
+    let emu = emulator(None);
+    let key = "cli/quiet.bin";
+    // Large enough for many progress reports (every 1 % of the body) if they were drawn.
+    let (_dir, path, body) = temp_file(4 << 20, 3);
+    let child = cli(
+        &emu,
+        &["--bucket", BUCKET, "--key", key, path.to_str().unwrap()],
+    )
+    .spawn()
+    .unwrap();
+    expect_quiet_success(child, "a file append");
+    assert_eq!(emu.object(BUCKET, key).unwrap().data, body);
+
+    // stdin streaming (the same file as stdin), in 64 blocks.
+    let child = cli(
+        &emu,
+        &["--bucket", BUCKET, "--key", key, "--block-size", "64k"],
+    )
+    .stdin(std::fs::File::open(&path).unwrap())
+    .spawn()
+    .unwrap();
+    expect_quiet_success(child, "stdin streaming");
+    assert_eq!(emu.object(BUCKET, key).unwrap().data.len(), 2 * body.len());
+}
+
+/// Waits for `child` (`what` it does, for messages): it succeeds, writes nothing to the captured
+/// stderr, and no redraw controls to stdout.
+fn expect_quiet_success(child: Child, what: &str) {
+    let (ok, stdout, stderr) = finish(child);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stderr, "",
+        "{what} with stderr captured writes nothing there"
+    );
+    assert!(!has_terminal_control(&stdout), "{what}: {stdout:?}");
+}
+
+/// Runs the CLI as `cli` would, but under a pseudo-terminal (util-linux `script`), so stderr is
+/// a terminal; `stdin_shell` (a shell command) feeds its stdin through a pipe when given, and
+/// `env` is added to its environment. Returns whether it succeeded and everything written to
+/// the terminal, or `None` when `script` is not available.
+fn run_under_terminal(
+    emu: &BlockingEmulator,
+    args: &[&str],
+    stdin_shell: Option<&str>,
+    env: &[(&str, &str)],
+) -> Option<(bool, String)> {
+    let available = Command::new("script")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        return None;
+    }
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_str().unwrap().replace('\'', r"'\''"));
+    let mut inner = cli(emu, args);
+    inner.envs(env.iter().copied());
+    let mut line = std::iter::once(inner.get_program())
+        .chain(inner.get_args())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(feed) = stdin_shell {
+        line = format!("{feed} | {line}");
+    }
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in inner.get_envs() {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    let out = cmd.output().expect("script runs");
+    let mut seen = String::from_utf8_lossy(&out.stdout).into_owned();
+    seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    Some((out.status.success(), seen))
+}
+
+#[test]
+fn progress_is_drawn_when_stderr_is_a_terminal() {
+    let emu = emulator(None);
+    let key = "cli/terminal.bin";
+    let (_dir, path, body) = temp_file(8 << 20, 4);
+    let Some((ok, seen)) = run_under_terminal(
+        &emu,
+        &["--bucket", BUCKET, "--key", key, path.to_str().unwrap()],
+        None,
+        &[],
+    ) else {
+        println!(
+            "SKIP: util-linux `script` is not available to run the CLI under a pseudo-terminal"
+        );
+        return;
+    };
+    assert!(ok, "{seen:?}");
+    assert_eq!(emu.object(BUCKET, key).unwrap().data, body);
+    // The byte bar (sent / total) was drawn, then cleared before the report.
+    assert!(seen.contains("/8.00 MiB"), "no byte bar: {seen:?}");
+    assert!(has_terminal_control(&seen), "{seen:?}");
+    let report = format!("position={} crc64={}", body.len(), crc64::checksum(&body));
+    assert!(seen.contains(&report), "{seen:?}");
+
+    // stdin streaming: input that stays open for a while, so the spinner turns and the first
+    // block (flushed after 100 ms idle) shows as appended.
+    let Some((ok, seen)) = run_under_terminal(
+        &emu,
+        &[
+            "--bucket",
+            BUCKET,
+            "--key",
+            "cli/terminal.log",
+            "--flush-ms",
+            "100",
+        ],
+        Some("{ printf 'hello\\n'; sleep 1; }"),
+        &[],
+    ) else {
+        unreachable!("script was there a moment ago");
+    };
+    assert!(ok, "{seen:?}");
+    assert_eq!(
+        emu.object(BUCKET, "cli/terminal.log").unwrap().data,
+        b"hello\n"
+    );
+    for needle in ["read 6 B", "appended 6 B", "position 6"] {
+        assert!(
+            seen.contains(needle),
+            "the stdin counter lacks {needle:?}: {seen:?}"
+        );
+    }
+    assert!(seen.contains("position=6 crc64="), "{seen:?}");
+
+    // With OSS_APPEND_LOG logging to the terminal, no bar: redraws would overwrite log lines.
+    let Some((ok, seen)) = run_under_terminal(
+        &emu,
+        &[
+            "--bucket",
+            BUCKET,
+            "--key",
+            "cli/logged.bin",
+            path.to_str().unwrap(),
+        ],
+        None,
+        &[("OSS_APPEND_LOG", "info")],
+    ) else {
+        unreachable!("script was there a moment ago");
+    };
+    assert!(ok, "{seen:?}");
+    assert!(
+        seen.contains("POST answered 200"),
+        "no log records: {seen:?}"
+    );
+    assert!(!seen.contains("MiB/"), "a bar next to the log: {seen:?}");
+}

@@ -1,0 +1,332 @@
+//! The command line (clap) and what it resolves to: the object, the client configuration (with
+//! its environment fallbacks) and the stdin batching.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+use oss_append::{ClientConfig, Credentials, SignatureVersion};
+
+use crate::stdin::Batching;
+
+const USAGE: &str = "\
+oss-append --bucket NAME --key KEY [OPTIONS] [FILE]
+       tail -f app.log | oss-append --region cn-hangzhou --bucket NAME --key logs/app.log";
+
+const ABOUT: &str = "oss-append: append a file or stdin to an Alibaba Cloud OSS appendable object";
+
+const LONG_ABOUT: &str = "\
+oss-append: append a file or stdin to an Alibaba Cloud OSS appendable object
+
+Appends FILE (streamed, in one append) or, without FILE or with '-', stdin. The object is
+created by the first append, or resumed at its end if it is appendable already. Appends go
+through an append session: positions are automatic, every append's CRC-64 is checked, and
+failures are retried or, when an answer was lost, checked with HEAD so nothing is written twice.
+
+stdin is read as it arrives and appended in blocks: a block goes out as soon as --block-size
+bytes are buffered, or when input has been idle for --flush-ms with something buffered, or
+when the oldest buffered byte has waited --max-delay-ms; at end of input, or on SIGINT/SIGTERM,
+what is buffered is appended and the tool exits.";
+
+// In `after_help` rather than `long_about` so that `-h` shows it too: scripts depend on it.
+const AFTER_HELP: &str = "\
+At the end it prints `position=<object length> crc64=<CRC-64 of the whole object>` on stdout.
+
+Environment:
+  OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET   credentials (required)
+  OSS_SESSION_TOKEN                          STS security token (optional)
+  OSS_REGION, OSS_ENDPOINT                   defaults of --region and --endpoint
+  OSS_APPEND_LOG=error|warn|info|debug       log records on stderr (never secrets)
+
+Exit status: 0 when everything read was appended, 1 on an OSS or network failure (what was
+appended before it is printed), 2 on bad usage.";
+
+/// The largest `--block-size`: one append of a block is held in memory.
+const MAX_BLOCK_SIZE: usize = 1024 * 1024 * 1024;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "oss-append",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    override_usage = USAGE,
+    after_help = AFTER_HELP
+)]
+pub struct Args {
+    /// bucket (required)
+    // Optional for clap and checked in `Args::object`, so that a missing one is reported as
+    // "--bucket is required", the wording the tool has always had.
+    #[arg(long, value_name = "NAME")]
+    bucket: Option<String>,
+
+    /// object key (required)
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
+
+    /// region, e.g. cn-hangzhou or oss-cn-hangzhou (default: $OSS_REGION)
+    // No clap `env`: an empty variable counts as unset here (as the credentials do), while an
+    // explicit empty --region still reaches the configuration and is refused there.
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+
+    /// endpoint (default: $OSS_ENDPOINT, else https://oss-<region>.aliyuncs.com)
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+
+    /// sign with signature V1 (default: V4)
+    #[arg(long)]
+    v1: bool,
+
+    /// address the bucket in the path
+    #[arg(long)]
+    path_style: bool,
+
+    /// stdin block size; suffixes k, m (KiB, MiB) allowed
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value = "1m",
+        value_parser = parse_size
+    )]
+    block_size: usize,
+
+    /// append buffered stdin after this much idle time
+    #[arg(
+        long = "flush-ms",
+        value_name = "MS",
+        default_value = "1000",
+        value_parser = parse_millis
+    )]
+    flush_after: Duration,
+
+    /// append buffered stdin at the latest this long after it arrived
+    #[arg(
+        long = "max-delay-ms",
+        value_name = "MS",
+        default_value = "10000",
+        value_parser = parse_millis
+    )]
+    max_delay: Duration,
+
+    /// Content-Type of the object (when the append creates it)
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+
+    /// seal the object at the end (it takes no more appends)
+    #[arg(long)]
+    pub seal: bool,
+
+    /// file to append; none or '-': stdin
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+}
+
+/// The object appended to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl std::fmt::Display for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.bucket, self.key)
+    }
+}
+
+/// Parses the process's command line, or exits: status 0 after `--help` / `--version`, 2 with
+/// clap's message on bad usage.
+pub fn parse() -> (Args, Object) {
+    let args = Args::parse();
+    match args.object() {
+        Ok(object) => (args, object),
+        Err(e) => e.exit(),
+    }
+}
+
+impl Args {
+    /// The bucket and key, both required.
+    fn object(&self) -> Result<Object, clap::Error> {
+        let required = |value: &Option<String>, flag: &str| {
+            value.clone().ok_or_else(|| {
+                Args::command().error(
+                    ErrorKind::MissingRequiredArgument,
+                    format!("{flag} is required"),
+                )
+            })
+        };
+        Ok(Object {
+            bucket: required(&self.bucket, "--bucket")?,
+            key: required(&self.key, "--key")?,
+        })
+    }
+
+    /// The file to append, or `None` for stdin (no FILE, or `-`).
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref().filter(|path| *path != Path::new("-"))
+    }
+
+    pub fn batching(&self) -> Batching {
+        Batching {
+            block_size: self.block_size,
+            flush_after: self.flush_after,
+            max_delay: self.max_delay,
+        }
+    }
+
+    /// The client configuration: credentials from the environment, region and endpoint from
+    /// the flags or the environment. An error here is bad usage (exit status 2).
+    pub fn client_config(&self) -> Result<ClientConfig, String> {
+        let (Some(id), Some(secret)) = (env("OSS_ACCESS_KEY_ID"), env("OSS_ACCESS_KEY_SECRET"))
+        else {
+            return Err(
+                "set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN \
+                        for STS credentials)"
+                    .into(),
+            );
+        };
+        let region = self
+            .region
+            .clone()
+            .or_else(|| env("OSS_REGION"))
+            .ok_or("--region is required (or set OSS_REGION)")?;
+        let credentials =
+            Credentials::new(id, secret, env("OSS_SESSION_TOKEN")).map_err(|e| e.to_string())?;
+        let mut config = ClientConfig::new(credentials, &region).map_err(|e| e.to_string())?;
+        if let Some(endpoint) = self.endpoint.clone().or_else(|| env("OSS_ENDPOINT")) {
+            config = config.with_endpoint(endpoint);
+        }
+        if self.v1 {
+            config = config.with_signature_version(SignatureVersion::V1);
+        }
+        Ok(config.with_path_style(self.path_style))
+    }
+}
+
+/// An environment variable; unset, empty and non-UTF-8 all count as absent.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `--block-size`: bytes, or KiB / MiB with a `k` / `m` suffix (any case); 1 byte to 1 GiB.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let (digits, unit) = match t.strip_suffix(['k', 'm']) {
+        Some(d) if t.ends_with('k') => (d, 1024),
+        Some(d) => (d, 1024 * 1024),
+        None => (t.as_str(), 1),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("not a size: {text:?}"))?;
+    let size = n
+        .checked_mul(unit)
+        .ok_or_else(|| format!("too large: {text:?}"))?;
+    if size == 0 || size > MAX_BLOCK_SIZE {
+        return Err(format!("must be between 1 byte and 1 GiB, got {text:?}"));
+    }
+    Ok(size)
+}
+
+/// `--flush-ms`, `--max-delay-ms`: a positive number of milliseconds.
+fn parse_millis(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "must be a positive number of milliseconds, got {text:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("oss-append").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4k").unwrap(), 4096);
+        assert_eq!(parse_size("2M").unwrap(), 2 << 20);
+        assert_eq!(parse_size("100").unwrap(), 100);
+        assert_eq!(parse_size("1024m").unwrap(), MAX_BLOCK_SIZE);
+        for bad in ["0", "x", "2g", "1025m", "", "99999999999999999999k"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn flags_values_and_defaults() {
+        let a = parse(&[
+            "--bucket=b",
+            "--key",
+            "k",
+            "--v1",
+            "--block-size",
+            "1k",
+            "f.log",
+        ])
+        .unwrap();
+        assert_eq!(
+            a.object().unwrap(),
+            Object {
+                bucket: "b".into(),
+                key: "k".into()
+            }
+        );
+        assert!(a.v1 && !a.path_style && !a.seal);
+        assert_eq!(a.file(), Some(Path::new("f.log")));
+        let batching = a.batching();
+        assert_eq!(batching.block_size, 1024);
+        assert_eq!(batching.flush_after, Duration::from_millis(1000));
+        assert_eq!(batching.max_delay, Duration::from_millis(10_000));
+
+        let a = parse(&["--bucket", "b", "--key", "k", "--max-delay-ms=5", "-"]).unwrap();
+        assert_eq!(a.file(), None, "'-' is stdin");
+        assert_eq!(a.batching().block_size, 1 << 20);
+        assert_eq!(a.batching().max_delay, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn usage_errors() {
+        let missing = |args: &[&str]| parse(args).unwrap().object().unwrap_err();
+        let e = missing(&["--key", "k"]);
+        assert_eq!(e.kind(), ErrorKind::MissingRequiredArgument);
+        assert!(e.to_string().contains("--bucket is required"), "{e}");
+        assert!(missing(&["--bucket", "b"])
+            .to_string()
+            .contains("--key is required"));
+        assert!(missing(&[]).to_string().contains("--bucket is required"));
+
+        let error = |args: &[&str]| parse(args).unwrap_err();
+        let e = error(&["--bucket", "b", "--key", "k", "--nope"]);
+        assert_eq!(e.kind(), ErrorKind::UnknownArgument);
+        assert!(e.to_string().contains("--nope"));
+        assert_eq!(error(&["--bucket"]).kind(), ErrorKind::InvalidValue);
+        let e = error(&["--bucket", "b", "--key", "k", "--flush-ms", "0"]);
+        assert!(
+            e.to_string().contains("positive number of milliseconds"),
+            "{e}"
+        );
+        assert!(error(&["--bucket", "b", "--key", "k", "--block-size", "0"])
+            .to_string()
+            .contains("between 1 byte and 1 GiB"));
+        assert_eq!(
+            error(&["--bucket", "b", "--key", "k", "one", "two"]).kind(),
+            ErrorKind::UnknownArgument
+        );
+        assert_eq!(error(&["--help"]).kind(), ErrorKind::DisplayHelp);
+        assert_eq!(error(&["-V"]).kind(), ErrorKind::DisplayVersion);
+        assert_eq!(error(&["--help"]).exit_code(), 0);
+        assert_eq!(error(&["--nope"]).exit_code(), 2);
+    }
+}
