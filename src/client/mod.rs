@@ -18,7 +18,6 @@ use crate::protocol::response::{
     self, AppendObjectOutput, HeadObjectOutput, RawResponse, SealAppendObjectOutput,
 };
 use crate::protocol::validate;
-use crate::session::{Appender, AppenderOptions, SessionError};
 
 /// An OSS client. Cheap to clone; clones share one connection pool.
 #[derive(Debug, Clone)]
@@ -198,33 +197,6 @@ impl Client {
             }
         }
         (Ok(output), sent)
-    }
-
-    /// Opens an append session on `bucket`/`key`: HEADs the object and resumes an appendable
-    /// one at its length and CRC-64, or prepares to create it. See [`crate::session`]; for
-    /// cancellable appends, [`Appender::append_cancellable`].
-    ///
-    /// ```no_run
-    /// use oss_append::{AppenderOptions, Body, Client, ClientConfig, Credentials, RetryPolicy};
-    ///
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let client = Client::new(ClientConfig::new(Credentials::new("ak", "sk", None)?, "cn-hangzhou")?)?;
-    /// let mut log = client
-    ///     .appender(AppenderOptions::new("my-bucket", "logs/app.log").with_retry(RetryPolicy::default()))
-    ///     .await?;
-    /// println!("resuming at {}", log.position());
-    /// let done = log
-    ///     .append(Body::from("one more line\n").with_progress(|sent, total| eprintln!("{sent}/{total}")))
-    ///     .await?;
-    /// assert_eq!(done.next_append_position, log.position());
-    /// log.seal().await?; // optional: no more appends, from anyone
-    /// # Ok(()) }
-    /// ```
-    pub async fn appender(
-        &self,
-        options: AppenderOptions,
-    ) -> std::result::Result<Appender, SessionError> {
-        Appender::open(self.clone(), options).await
     }
 
     /// `HEAD` an object, parsed: type, size, next append position, CRC-64, sealed time.

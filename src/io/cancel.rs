@@ -8,8 +8,8 @@
 //!   (`request_sent == false`): OSS commits an append only after receiving its whole
 //!   `Content-Length`, so it was not applied; the object is unchanged;
 //! * cancelled **after** that (`request_sent == true`, e.g. while waiting for the answer): OSS
-//!   may have applied it. A plain [`Client::append_object`] caller finds out with a HEAD; a
-//!   append session ([`crate::Appender::append_cancellable`]) does that by itself on its next call.
+//!   may have applied it. A plain `Client::append_object` caller finds out with a HEAD; an
+//!   append session (`Appender::append_cancellable`) does that by itself on its next call.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -35,11 +35,11 @@
 
 use std::future::Future;
 
+#[cfg(doc)]
+use crate::protocol::error::TransportErrorKind;
 pub use tokio_util::sync::CancellationToken;
 
 use crate::protocol::error::{Error, Result};
-#[cfg(doc)]
-use crate::{Client, TransportErrorKind};
 
 /// Runs `work` unless `token` fires first; then fails with a cancellation error saying nothing
 /// was sent (for steps before a request goes out: opening a file, hashing it).

@@ -60,6 +60,33 @@ use crate::protocol::validate;
 use judge::{judge, refuse_to_resume, Before, Verdict};
 use retry::{Backoff, Disposition, RetryPolicy};
 
+impl Client {
+    /// Opens an append session on `bucket`/`key`: HEADs the object and resumes an appendable
+    /// one at its length and CRC-64, or prepares to create it. See [`crate::session`]; for
+    /// cancellable appends, [`Appender::append_cancellable`]. (Defined here, with the session it
+    /// opens: the client layer below knows nothing of sessions.)
+    ///
+    /// ```no_run
+    /// use oss_append::{AppenderOptions, Body, Client, ClientConfig, Credentials, RetryPolicy};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::new(ClientConfig::new(Credentials::new("ak", "sk", None)?, "cn-hangzhou")?)?;
+    /// let mut log = client
+    ///     .appender(AppenderOptions::new("my-bucket", "logs/app.log").with_retry(RetryPolicy::default()))
+    ///     .await?;
+    /// println!("resuming at {}", log.position());
+    /// let done = log
+    ///     .append(Body::from("one more line\n").with_progress(|sent, total| eprintln!("{sent}/{total}")))
+    ///     .await?;
+    /// assert_eq!(done.next_append_position, log.position());
+    /// log.seal().await?; // optional: no more appends, from anyone
+    /// # Ok(()) }
+    /// ```
+    pub async fn appender(&self, options: AppenderOptions) -> Result<Appender, SessionError> {
+        Appender::open(self.clone(), options).await
+    }
+}
+
 #[derive(Debug, Clone)]
 enum State {
     Open,
