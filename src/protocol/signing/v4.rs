@@ -196,43 +196,18 @@ pub fn authorization(
     out
 }
 
-/// Proleptic Gregorian (year, month, day) for a count of days since 1970-01-01.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // Shift the epoch to 0000-03-01 so that leap days fall at the end of each year, then split
-    // into 400-year eras (146 097 days each).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153; // 0 = March … 11 = February
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
-}
-
 /// `YYYYMMDD` for a Unix time in seconds (UTC): the date of the credential scope.
 pub fn format_date(unix_seconds: u64) -> String {
-    let (y, m, d) = civil_from_days(unix_seconds / 86_400);
-    format!("{y:04}{m:02}{d:02}")
+    format_datetime(unix_seconds)[..8].to_owned()
 }
 
-/// `YYYYMMDDTHHMMSSZ` for a Unix time in seconds (UTC).
+/// `YYYYMMDDTHHMMSSZ` for a Unix time in seconds (UTC): RFC 3339 (humantime's, the same
+/// formatter the logger uses) without its `-` and `:` separators.
 pub fn format_datetime(unix_seconds: u64) -> String {
-    let secs = unix_seconds % 86_400;
-    format!(
-        "{}T{:02}{:02}{:02}Z",
-        format_date(unix_seconds),
-        secs / 3_600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds);
+    humantime::format_rfc3339_seconds(time)
+        .to_string()
+        .replace(['-', ':'], "")
 }
 
 #[cfg(test)]
@@ -890,10 +865,15 @@ mod tests {
     #[test]
     fn datetime_matches_day_count_across_four_centuries() {
         // Walk day by day from 1970 to 2400 and check the calendar advances consistently.
-        let mut prev = civil_from_days(0);
+        let civil = |day: u64| {
+            let date = format_date(day * 86_400);
+            let number = |range: std::ops::Range<usize>| date[range].parse::<u64>().unwrap();
+            (number(0..4), number(4..6), number(6..8))
+        };
+        let mut prev = civil(0);
         assert_eq!(prev, (1970, 1, 1));
         for day in 1..(430 * 366) {
-            let cur = civil_from_days(day);
+            let cur = civil(day);
             let (py, pm, pd) = prev;
             let leap = (py % 4 == 0 && py % 100 != 0) || py % 400 == 0;
             let month_len = match pm {
