@@ -1,13 +1,14 @@
 //! Request building: URL, headers and signature for each operation. Pure functions of the
 //! configuration, the arguments and the clock reading, so tests can pin every byte.
 
-use crate::protocol::config::{ClientConfig, Endpoint, SignatureVersion};
+use crate::protocol::config::{ClientConfig, Endpoint};
 use crate::protocol::encoding::encode_component;
 use crate::protocol::options::AppendOptions;
-use crate::protocol::signing::{v1, v4, SignableRequest};
+use crate::protocol::signing::{self, SignableRequest, SigningParams};
 
-/// A request ready for the transport: everything but the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request ready for the transport: everything but the body. `Debug` leaves out the values
+/// of `Authorization` and `x-oss-security-token`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PreparedRequest {
     /// The OSS operation (`AppendObject`, `HeadObject`, …), for logs.
     pub operation: &'static str,
@@ -21,6 +22,31 @@ pub struct PreparedRequest {
     pub url: String,
     /// Headers in the order they are sent, `Authorization` included.
     pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let secret = name.eq_ignore_ascii_case("authorization")
+                    || name.eq_ignore_ascii_case("x-oss-security-token");
+                (
+                    name.as_str(),
+                    if secret { "<redacted>" } else { value.as_str() },
+                )
+            })
+            .collect();
+        f.debug_struct("PreparedRequest")
+            .field("operation", &self.operation)
+            .field("bucket", &self.bucket)
+            .field("key", &self.key)
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 /// Where an operation is aimed and what it carries, before signing.
@@ -41,41 +67,16 @@ impl Operation<'_> {
         endpoint: &Endpoint,
         unix_now: u64,
     ) -> PreparedRequest {
-        let creds = &config.credentials;
-        let date = httpdate::fmt_http_date(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_now),
-        );
-        self.headers.push(("Date".into(), date.clone()));
-        if let Some(token) = creds.security_token() {
-            self.headers
-                .push(("x-oss-security-token".into(), token.to_owned()));
-        }
-        let authorization = match config.signature_version {
-            SignatureVersion::V1 => {
-                let sts = v1::string_to_sign(&self.signable(), &date);
-                v1::authorization(
-                    creds.access_key_id(),
-                    &v1::signature(creds.access_key_secret(), &sts),
-                )
-            }
-            SignatureVersion::V4 => {
-                let datetime = v4::format_datetime(unix_now);
-                self.headers.push(("x-oss-date".into(), datetime.clone()));
-                self.headers
-                    .push(("x-oss-content-sha256".into(), v4::UNSIGNED_PAYLOAD.into()));
-                let scope = v4::Scope {
-                    date: datetime[..8].to_owned(),
-                    region: config.region.clone(),
-                    product: "oss".into(),
-                };
-                let canonical = v4::canonical_request(&self.signable(), &[]);
-                let sts = v4::string_to_sign(&datetime, &scope, &canonical);
-                let signature =
-                    v4::signature(&v4::signing_key(creds.access_key_secret(), &scope), &sts);
-                v4::authorization(creds.access_key_id(), &scope, &[], &signature)
-            }
+        let params = SigningParams {
+            credentials: &config.credentials,
+            version: config.signature_version,
+            region: &config.region,
+            unix_time: unix_now,
         };
-        self.headers.push(("Authorization".into(), authorization));
+        let signed = signing::sign(&self.signable(), &params);
+        self.headers.extend(signed.headers);
+        self.headers
+            .push(("Authorization".into(), signed.authorization.into_inner()));
         let mut url = endpoint.object_url(self.bucket, self.key);
         for (i, (name, value)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
@@ -253,6 +254,7 @@ pub(crate) fn read<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::config::SignatureVersion;
     use crate::protocol::credentials::Credentials;
     use crate::protocol::options::{ObjectAcl, StorageClass};
 
@@ -465,5 +467,23 @@ mod tests {
             crate::protocol::encoding::encode_key("x?y#z%"),
             "x%3Fy%23z%25"
         );
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+    use crate::protocol::credentials::Credentials;
+
+    #[test]
+    fn debug_hides_the_authorization_and_the_token() {
+        let creds = Credentials::new("ak", "sk", Some("the-sts-token".into())).unwrap();
+        let config = ClientConfig::new(creds, "cn-hangzhou").unwrap();
+        let endpoint = config.resolve().unwrap();
+        let prepared = read("HEAD", "b", "k", None).sign(&config, &endpoint, 1_702_743_657);
+        let shown = format!("{prepared:?}");
+        assert!(!shown.contains("the-sts-token"), "{shown}");
+        assert!(!shown.contains("Signature="), "{shown}");
+        assert!(shown.contains("x-oss-date"), "{shown}");
     }
 }
