@@ -76,73 +76,21 @@ impl Transport {
     ) -> Result<RawResponse> {
         let timeout = call.timeout.unwrap_or(self.read_write_timeout);
         let started = Instant::now();
-        let PreparedRequest {
-            operation,
-            bucket,
-            key,
-            method,
-            url,
-            headers,
-        } = request;
-        let http_method = reqwest::Method::from_bytes(method.as_bytes())
-            .expect("operations use standard methods");
-        let mut builder = self.http.request(http_method, &url);
-        for (name, value) in &headers {
-            builder = builder.header(name, value);
-        }
+        let what = Described::of(&request);
         let progress = body.as_ref().map(|(_, p)| p.clone());
         let length = progress.as_ref().map_or(0, |p| p.total());
-        log::debug!(
-            "{operation} {bucket}/{key}: {method} with {length} bytes, timeout {timeout:?}"
-        );
-        if let Some((tracked, _)) = body {
-            builder = builder.body(reqwest::Body::wrap(tracked));
-        }
+        log::debug!("{what} with {length} bytes, timeout {timeout:?}");
+        let builder = self.build(request, body.map(|(tracked, _)| tracked));
         // Set once the answer's head arrived: from then on, each read of its body has `timeout`.
         let answered = AtomicBool::new(false);
-        let exchange = async {
-            let mut response = builder.send().await.map_err(Failure::Http)?;
-            answered.store(true, Ordering::Release);
-            let status = response.status().as_u16();
-            let mut headers: BTreeMap<String, String> = BTreeMap::new();
-            for (name, value) in response.headers() {
-                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                headers
-                    .entry(name.as_str().to_owned())
-                    .and_modify(|v| {
-                        v.push_str(", ");
-                        v.push_str(&value);
-                    })
-                    .or_insert(value);
-            }
-            let mut body = Vec::new();
-            loop {
-                match tokio::time::timeout(timeout, response.chunk()).await {
-                    Err(_) => return Err(Failure::AnswerStalled),
-                    Ok(Err(e)) => return Err(Failure::Http(e)),
-                    Ok(Ok(None)) => break,
-                    Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
-                }
-            }
-            Ok(RawResponse {
-                status,
-                headers,
-                body: body.into(),
-            })
-        };
         let result = tokio::select! {
             biased;
             () = cancelled(call.cancel) => Err(Failure::Cancelled),
-            r = exchange => r,
+            r = exchange(builder, timeout, &answered) => r,
             () = watchdog(progress.as_deref(), timeout, started, &answered) => Err(Failure::Stalled),
         };
         let elapsed_ms = started.elapsed().as_millis();
-        let whole_body_sent = progress.as_deref().is_none_or(Progress::finished);
-        let sent_detail = || match &progress {
-            Some(p) => format!("({} of {} bytes sent)", p.sent(), p.total()),
-            None => String::new(),
-        };
-        let error = match result {
+        match result {
             Ok(raw) => {
                 let request_id = raw
                     .headers
@@ -151,49 +99,113 @@ impl Transport {
                 let status = raw.status;
                 if status >= 500 {
                     log::warn!(
-                        "{operation} {bucket}/{key}: {method} answered {status} in {elapsed_ms} ms \
-                         (request id {request_id})"
+                        "{what} answered {status} in {elapsed_ms} ms (request id {request_id})"
                     );
                 } else {
                     log::info!(
-                        "{operation} {bucket}/{key}: {method} answered {status} in {elapsed_ms} ms \
-                         (request id {request_id})"
+                        "{what} answered {status} in {elapsed_ms} ms (request id {request_id})"
                     );
                 }
-                return Ok(raw);
+                Ok(raw)
             }
-            Err(Failure::Cancelled) => {
-                Error::cancelled(whole_body_sent, format!("by the caller {}", sent_detail()))
+            Err(failure) => {
+                let error = failure.into_error(progress.as_deref(), timeout);
+                if error.is_cancelled() {
+                    log::info!("{what} {error} after {elapsed_ms} ms");
+                } else {
+                    log::warn!("{what} failed after {elapsed_ms} ms: {error}");
+                }
+                Err(error)
             }
-            Err(Failure::Stalled) if whole_body_sent => Error::Transport {
-                kind: TransportErrorKind::Timeout,
-                message: format!("no answer within {timeout:?} after the request was sent"),
-                request_sent: true,
-            },
-            Err(Failure::Stalled) => Error::Transport {
-                kind: TransportErrorKind::Timeout,
-                message: format!(
-                    "the upload made no progress for {timeout:?} {}",
-                    sent_detail()
-                ),
-                request_sent: false,
-            },
-            Err(Failure::AnswerStalled) => Error::Transport {
-                kind: TransportErrorKind::Timeout,
-                message: format!("the answer stopped arriving for {timeout:?}"),
-                request_sent: true,
-            },
-            Err(Failure::Http(e)) => classify(e, progress.as_deref()),
-        };
-        if error.is_cancelled() {
-            log::info!("{operation} {bucket}/{key}: {method} {error} after {elapsed_ms} ms");
-        } else {
-            log::warn!(
-                "{operation} {bucket}/{key}: {method} failed after {elapsed_ms} ms: {error}"
-            );
         }
-        Err(error)
     }
+
+    /// The reqwest request: method, URL, headers as prepared, and the body.
+    fn build(
+        &self,
+        request: PreparedRequest,
+        body: Option<TrackedBody>,
+    ) -> reqwest::RequestBuilder {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .expect("operations use standard methods");
+        let mut builder = self.http.request(method, &request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        match body {
+            Some(tracked) => builder.body(reqwest::Body::wrap(tracked)),
+            None => builder,
+        }
+    }
+}
+
+/// What a log record says a request is: operation, bucket, key and method — never a header, the
+/// URL's signature, a credential or a token.
+struct Described {
+    operation: &'static str,
+    bucket: String,
+    key: String,
+    method: &'static str,
+}
+
+impl Described {
+    fn of(request: &PreparedRequest) -> Self {
+        Self {
+            operation: request.operation,
+            bucket: request.bucket.clone(),
+            key: request.key.clone(),
+            method: request.method,
+        }
+    }
+}
+
+impl std::fmt::Display for Described {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            operation,
+            bucket,
+            key,
+            method,
+        } = self;
+        write!(f, "{operation} {bucket}/{key}: {method}")
+    }
+}
+
+/// Sends the request and reads the whole answer; each read of the answer's body must come
+/// within `timeout`. Sets `answered` once the answer's head is in.
+async fn exchange(
+    builder: reqwest::RequestBuilder,
+    timeout: Duration,
+    answered: &AtomicBool,
+) -> std::result::Result<RawResponse, Failure> {
+    let mut response = builder.send().await.map_err(Failure::Http)?;
+    answered.store(true, Ordering::Release);
+    let status = response.status().as_u16();
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in response.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let mut body = Vec::new();
+    loop {
+        match tokio::time::timeout(timeout, response.chunk()).await {
+            Err(_) => return Err(Failure::AnswerStalled),
+            Ok(Err(e)) => return Err(Failure::Http(e)),
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+        }
+    }
+    Ok(RawResponse {
+        status,
+        headers,
+        body: body.into(),
+    })
 }
 
 /// Why an exchange ended without an answer.
@@ -204,6 +216,42 @@ enum Failure {
     /// The answer's body stopped arriving for the timeout.
     AnswerStalled,
     Cancelled,
+}
+
+impl Failure {
+    /// The error a caller sees: what failed, and whether the whole request went out (only then
+    /// may OSS have acted on it).
+    fn into_error(self, progress: Option<&Progress>, timeout: Duration) -> Error {
+        let whole_body_sent = progress.is_none_or(Progress::finished);
+        let sent_detail = || match progress {
+            Some(p) => format!("({} of {} bytes sent)", p.sent(), p.total()),
+            None => String::new(),
+        };
+        match self {
+            Failure::Cancelled => {
+                Error::cancelled(whole_body_sent, format!("by the caller {}", sent_detail()))
+            }
+            Failure::Stalled if whole_body_sent => Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                message: format!("no answer within {timeout:?} after the request was sent"),
+                request_sent: true,
+            },
+            Failure::Stalled => Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                message: format!(
+                    "the upload made no progress for {timeout:?} {}",
+                    sent_detail()
+                ),
+                request_sent: false,
+            },
+            Failure::AnswerStalled => Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                message: format!("the answer stopped arriving for {timeout:?}"),
+                request_sent: true,
+            },
+            Failure::Http(e) => classify(e, progress),
+        }
+    }
 }
 
 /// Resolves when `token` is cancelled; never without one.
