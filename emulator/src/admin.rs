@@ -11,7 +11,7 @@
 //! Answers are `text/plain`; a bad spec answers 400 with the reason and queues nothing.
 
 use crate::faults::Fault;
-use crate::ops::{empty_body, full_body, Body};
+use crate::http::body::{empty_body, full_body, Body};
 use crate::server::Shared;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;

@@ -572,6 +572,13 @@ pub fn internal_error(detail: &str) -> OssError {
     )
 }
 
+/// A storage failure (disk full, I/O error): the client gets a 500, the cause goes to stderr
+/// only.
+pub fn storage_error(e: std::io::Error) -> OssError {
+    eprintln!("oss-emulator: storage error: {e}");
+    internal_error("storage failure")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

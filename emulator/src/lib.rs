@@ -26,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod errors;
 pub mod faults;
+mod http;
 pub mod ops;
 pub mod routing;
 pub mod server;

@@ -8,48 +8,32 @@
 
 use crate::auth::{self, AuthRequest};
 use crate::clock;
-use crate::errors::{self, OssError};
+use crate::errors::{self, storage_error, OssError};
 use crate::faults::{FaultAction, FaultOp};
+use crate::http::body::{empty_body, full_body, Body, FileBody};
+use crate::http::headers::{
+    content_md5, declared_body_length, header_pairs, header_str, joined_header, parse_decimal_u64,
+};
+use crate::http::range::{parse_range, RangeSpec};
+use crate::http::receive::{discard_body, receive_body, Tweaks};
 use crate::routing::{self, Operation, Route};
 use crate::server::Shared;
 use crate::store::{ObjectMeta, ReadSource, SlotGuard, Upload, UploadKind};
 use base64::Engine as _;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
-use hyper::body::{Frame, Incoming, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use md5::{Digest, Md5};
 use oss_append::crc64::Crc64;
 use std::collections::BTreeMap;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
-
-/// Response body type: small in-memory bodies or a file streamed in chunks.
-pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, io::Error>;
 
 /// Largest object AppendObject may produce and largest PutObject body: 5 GiB.
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 /// Largest total size of the `x-oss-meta-*` headers (names and values).
 pub const MAX_USER_METADATA: usize = 8 * 1024;
-/// A body that sends nothing for this long is given up (and the upload rolled back), so a
-/// stalled client cannot hold an object's lock forever.
-const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-
-pub fn empty_body() -> Body {
-    Empty::<Bytes>::new()
-        .map_err(|never| match never {})
-        .boxed_unsync()
-}
-
-pub fn full_body(data: impl Into<Bytes>) -> Body {
-    Full::new(data.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
-}
 
 /// What a scripted fault does to one request, for the server to carry out.
 #[derive(Debug, Default)]
@@ -597,120 +581,6 @@ async fn delete_object(shared: &Shared, route: &Route) -> Result<Response<Body>,
         .expect("valid response"))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Body handling
-
-/// The body length the request declares: `Some(n)` from Content-Length, `None` when chunked.
-/// Neither → 411 MissingContentLength.
-fn declared_body_length(headers: &HeaderMap) -> Result<Option<u64>, OssError> {
-    let chunked = headers.get_all("transfer-encoding").iter().any(|v| {
-        v.to_str()
-            .is_ok_and(|s| s.to_ascii_lowercase().contains("chunked"))
-    });
-    match header_str(headers, "content-length") {
-        // hyper already rejects conflicting or malformed Content-Length framing; this keeps
-        // the OSS error for anything that slips through.
-        Some(v) => parse_decimal_u64(v.trim())
-            .map(Some)
-            .ok_or_else(|| errors::invalid_content_length(v)),
-        None if chunked => Ok(None),
-        None => Err(errors::missing_content_length()),
-    }
-}
-
-fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, OssError> {
-    let Some(value) = header_str(headers, "content-md5") else {
-        return Ok(None);
-    };
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(value.trim())
-        .map_err(|_| errors::invalid_digest_format())?;
-    <[u8; 16]>::try_from(decoded.as_slice())
-        .map(Some)
-        .map_err(|_| errors::invalid_digest_format())
-}
-
-/// Streams the request body into `upload`, feeding every chunk to `observe` (CRC, MD5).
-/// On any failure the upload is rolled back and nothing is committed: a client that
-/// disconnects, stalls, or sends fewer bytes than Content-Length changes nothing.
-/// Fault-driven changes to how a body is received.
-#[derive(Debug, Clone, Copy, Default)]
-struct Tweaks {
-    /// Read at most this fast.
-    bytes_per_sec: Option<u64>,
-    /// Flip the first byte before storing it.
-    corrupt: bool,
-}
-
-async fn receive_body(
-    body: Option<Incoming>,
-    mut upload: Upload,
-    declared: Option<u64>,
-    limit: u64,
-    too_large: fn() -> OssError,
-    tweaks: Tweaks,
-    mut observe: impl FnMut(&[u8]),
-) -> Result<Upload, OssError> {
-    let Some(mut body) = body else {
-        upload.abort().await;
-        return Err(errors::incomplete_body());
-    };
-    loop {
-        let frame = match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame()).await {
-            Ok(Some(Ok(frame))) => frame,
-            Ok(None) => break,
-            Ok(Some(Err(_))) | Err(_) => {
-                upload.abort().await;
-                return Err(errors::incomplete_body());
-            }
-        };
-        let Ok(mut chunk) = frame.into_data() else {
-            continue;
-        };
-        if upload.written() + chunk.len() as u64 > limit {
-            upload.abort().await;
-            return Err(too_large());
-        }
-        if tweaks.corrupt && upload.written() == 0 && !chunk.is_empty() {
-            let mut bytes = chunk.to_vec();
-            bytes[0] ^= 0xFF;
-            chunk = Bytes::from(bytes);
-        }
-        observe(&chunk);
-        if let Err(e) = upload.write(&chunk).await {
-            upload.abort().await;
-            return Err(storage_error(e));
-        }
-        if let Some(rate) = tweaks.bytes_per_sec {
-            let pause = Duration::from_secs_f64(chunk.len() as f64 / rate as f64);
-            tokio::time::sleep(pause).await;
-        }
-    }
-    if declared.is_some_and(|n| n != upload.written()) {
-        upload.abort().await;
-        return Err(errors::incomplete_body());
-    }
-    Ok(upload)
-}
-
-/// Reads and discards up to `limit` bytes of a body (a fault's "part of the body").
-async fn discard_body(body: Option<Incoming>, limit: u64) {
-    let Some(mut body) = body else {
-        return;
-    };
-    let mut read = 0u64;
-    while read < limit {
-        match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame()).await {
-            Ok(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    read += data.len() as u64;
-                }
-            }
-            _ => return,
-        }
-    }
-}
-
 async fn check_md5(
     upload: Upload,
     expected: Option<[u8; 16]>,
@@ -731,78 +601,6 @@ async fn check_md5(
 
 async fn commit(guard: &SlotGuard, upload: Upload, meta: ObjectMeta) -> Result<(), OssError> {
     guard.commit(upload, meta).await.map_err(storage_error)
-}
-
-fn storage_error(e: io::Error) -> OssError {
-    eprintln!("oss-emulator: storage error: {e}");
-    errors::internal_error("storage failure")
-}
-
-/// A strict decimal u64: digits only (no sign, no spaces), no overflow.
-pub fn parse_decimal_u64(value: &str) -> Option<u64> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok()
-}
-
-/// A file region streamed in chunks, so a GET of a large object never sits in memory.
-struct FileBody {
-    file: tokio::fs::File,
-    remaining: u64,
-    buf: Vec<u8>,
-}
-
-impl FileBody {
-    const CHUNK: usize = 256 * 1024;
-
-    fn new(file: tokio::fs::File, len: u64) -> Self {
-        FileBody {
-            file,
-            remaining: len,
-            buf: vec![0; Self::CHUNK],
-        }
-    }
-}
-
-impl hyper::body::Body for FileBody {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        let this = self.get_mut();
-        if this.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        let want = (this.remaining.min(Self::CHUNK as u64)) as usize;
-        let mut read_buf = tokio::io::ReadBuf::new(&mut this.buf[..want]);
-        match tokio::io::AsyncRead::poll_read(Pin::new(&mut this.file), cx, &mut read_buf) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(Ok(())) => {
-                let filled = read_buf.filled();
-                if filled.is_empty() {
-                    return Poll::Ready(Some(Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "object file truncated",
-                    ))));
-                }
-                this.remaining -= filled.len() as u64;
-                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(filled)))))
-            }
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.remaining == 0
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -966,115 +764,6 @@ fn add_sse_headers(
     builder
 }
 
-// ---------------------------------------------------------------------------------------------
-// Range
-
-/// What a `Range` header asks for, against an object of known length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RangeSpec {
-    /// Answer 200 with the whole object: no usable range.
-    Full,
-    /// Answer 206 with bytes `start..=end` (inside the object).
-    Partial { start: u64, end: u64 },
-    /// Answer 416 InvalidRange (standard behaviour only).
-    Unsatisfiable,
-}
-
-/// Interprets `bytes=a-b`, `bytes=a-`, `bytes=-n`.
-///
-/// OSS's default behaviour (GetObject doc): a range that is malformed or does not fit inside
-/// the object — including an end or suffix past the end — is ignored: 200 with everything.
-/// With `x-oss-range-behavior: standard` (`standard = true`) it follows RFC 7233: an end or
-/// suffix past the end is clipped, a start at or past the end is 416.
-pub fn parse_range(value: &str, length: u64, standard: bool) -> RangeSpec {
-    let Some(spec) = value.trim().strip_prefix("bytes=") else {
-        return RangeSpec::Full;
-    };
-    if spec.contains(',') {
-        return RangeSpec::Full;
-    }
-    let Some((first, last)) = spec.trim().split_once('-') else {
-        return RangeSpec::Full;
-    };
-    let (first, last) = (first.trim(), last.trim());
-    let out_of_range = if standard {
-        RangeSpec::Unsatisfiable
-    } else {
-        RangeSpec::Full
-    };
-    let (start, end) = match (first.is_empty(), last.is_empty()) {
-        (true, true) => return RangeSpec::Full,
-        (true, false) => {
-            let Some(n) = parse_decimal_u64(last) else {
-                return RangeSpec::Full;
-            };
-            if n == 0 || length == 0 {
-                return out_of_range;
-            }
-            if n > length && !standard {
-                return RangeSpec::Full;
-            }
-            (length.saturating_sub(n), length - 1)
-        }
-        (false, _) => {
-            let Some(start) = parse_decimal_u64(first) else {
-                return RangeSpec::Full;
-            };
-            let end = if last.is_empty() {
-                length.saturating_sub(1)
-            } else {
-                match parse_decimal_u64(last) {
-                    Some(e) if e >= start => e,
-                    _ => return RangeSpec::Full,
-                }
-            };
-            if start >= length {
-                return out_of_range;
-            }
-            if end >= length && !standard {
-                return RangeSpec::Full;
-            }
-            (start, end.min(length - 1))
-        }
-    };
-    RangeSpec::Partial { start, end }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// All values of a header joined with `,` (how OSS treats repeated headers).
-fn joined_header(headers: &HeaderMap, name: &str) -> Option<String> {
-    let values: Vec<String> = headers
-        .get_all(name)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
-        .collect();
-    if values.is_empty() {
-        None
-    } else {
-        Some(values.join(","))
-    }
-}
-
-/// Headers as `(name, value)` pairs for signature checking; values that are not UTF-8 are
-/// decoded lossily (they would not match a client's signature anyway).
-pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
 fn quoted_etag(etag: &str) -> String {
     format!("\"{etag}\"")
 }
@@ -1101,77 +790,6 @@ fn fake_kms_key_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges() {
-        use RangeSpec::*;
-        for standard in [false, true] {
-            assert_eq!(
-                parse_range("bytes=0-4", 10, standard),
-                Partial { start: 0, end: 4 }
-            );
-            assert_eq!(
-                parse_range("bytes=5-", 10, standard),
-                Partial { start: 5, end: 9 }
-            );
-            assert_eq!(
-                parse_range("bytes=-3", 10, standard),
-                Partial { start: 7, end: 9 }
-            );
-            assert_eq!(
-                parse_range("bytes=-10", 10, standard),
-                Partial { start: 0, end: 9 }
-            );
-            assert_eq!(
-                parse_range("bytes=9-9", 10, standard),
-                Partial { start: 9, end: 9 }
-            );
-            assert_eq!(parse_range("bytes=5-2", 10, standard), Full);
-            assert_eq!(parse_range("bytes=0-1,3-4", 10, standard), Full);
-            assert_eq!(parse_range("bytes=a-b", 10, standard), Full);
-            assert_eq!(parse_range("items=0-1", 10, standard), Full);
-            assert_eq!(parse_range("bytes=-", 10, standard), Full);
-            assert_eq!(parse_range("bytes=+1-2", 10, standard), Full);
-        }
-        // Default behaviour: anything past the end means "ignore the range".
-        assert_eq!(parse_range("bytes=2-100", 10, false), Full);
-        assert_eq!(parse_range("bytes=-30", 10, false), Full);
-        assert_eq!(parse_range("bytes=10-20", 10, false), Full);
-        assert_eq!(parse_range("bytes=10-", 10, false), Full);
-        assert_eq!(parse_range("bytes=0-0", 0, false), Full);
-        // Standard behaviour: clip the end, 416 for a start past the end.
-        assert_eq!(
-            parse_range("bytes=2-100", 10, true),
-            Partial { start: 2, end: 9 }
-        );
-        assert_eq!(
-            parse_range("bytes=-30", 10, true),
-            Partial { start: 0, end: 9 }
-        );
-        assert_eq!(parse_range("bytes=10-20", 10, true), Unsatisfiable);
-        assert_eq!(parse_range("bytes=10-", 10, true), Unsatisfiable);
-        assert_eq!(parse_range("bytes=-0", 10, true), Unsatisfiable);
-        assert_eq!(parse_range("bytes=0-0", 0, true), Unsatisfiable);
-    }
-
-    #[test]
-    fn decimal() {
-        assert_eq!(parse_decimal_u64("0"), Some(0));
-        assert_eq!(parse_decimal_u64("18446744073709551615"), Some(u64::MAX));
-        for bad in [
-            "",
-            "-1",
-            "+1",
-            " 1",
-            "1 ",
-            "0x10",
-            "18446744073709551616",
-            "1.0",
-            "test",
-        ] {
-            assert_eq!(parse_decimal_u64(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn creation_headers_validation() {

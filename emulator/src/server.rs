@@ -5,15 +5,14 @@
 
 use crate::clock;
 use crate::config::EmulatorConfig;
-use crate::errors::OssError;
 use crate::faults::{Fault, FaultQueue};
-use crate::ops::{self, Body, FaultState};
+use crate::http::body::Body;
+use crate::http::headers::header_str;
+use crate::http::receive::drain;
+use crate::http::response::{add_common_headers, error_response};
+use crate::ops::{self, FaultState};
 use crate::store::Store;
-use base64::Engine as _;
-use http_body_util::BodyExt;
-use hyper::body::{Body as _, Incoming};
-
-use hyper::http::request::Parts;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
@@ -118,11 +117,6 @@ enum Reply {
     Disconnect(bool),
 }
 
-/// A body left unread by a handler (an early error) is drained up to this much so the client,
-/// which may still be sending, gets the answer instead of a reset. Beyond it, the connection is
-/// closed after the answer.
-const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
-const DRAIN_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long shutdown waits for in-flight requests before cutting connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -403,9 +397,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
     if let Some(unread) = body.take() {
         close = !drain(unread, &parts).await;
     }
-    let host = ops::header_str(&parts.headers, "host")
-        .unwrap_or("")
-        .to_string();
+    let host = header_str(&parts.headers, "host").unwrap_or("").to_string();
     let (mut response, error) = match result {
         Ok(response) => (response, None),
         Err(err) => (
@@ -437,56 +429,6 @@ fn log_request(shared: &Shared, record: RequestRecord) {
         .push(record);
 }
 
-/// Headers every OSS response carries.
-fn add_common_headers(
-    response: &mut Response<Body>,
-    request_id: &str,
-    now: std::time::SystemTime,
-    close: bool,
-) {
-    let headers = response.headers_mut();
-    headers.insert(
-        "x-oss-request-id",
-        request_id.parse().expect("hex is a valid header"),
-    );
-    headers.insert(
-        "date",
-        clock::http_date(now)
-            .parse()
-            .expect("date is a valid header"),
-    );
-    headers.insert("server", "AliyunOSS".parse().expect("valid header"));
-    if close {
-        headers.insert("connection", "close".parse().expect("valid header"));
-    }
-}
-
-/// The error as an HTTP response: XML body, or for HEAD (which has no body) the XML
-/// base64-encoded in `x-oss-err`, as OSS does.
-fn error_response(err: &OssError, request_id: &str, host: &str, head: bool) -> Response<Body> {
-    let xml = err.to_xml(request_id, host);
-    let mut builder = Response::builder()
-        .status(err.status)
-        .header("content-type", "application/xml")
-        .header("x-oss-ec", err.ec);
-    for (name, value) in &err.headers {
-        builder = builder.header(*name, value.as_str());
-    }
-    let body = if head {
-        builder = builder
-            .header(
-                "x-oss-err",
-                base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()),
-            )
-            .header("content-length", "0");
-        ops::empty_body()
-    } else {
-        builder = builder.header("content-length", xml.len().to_string());
-        ops::full_body(xml)
-    };
-    builder.body(body).expect("valid error response")
-}
-
 /// Listens on the same address again after a restart (retrying briefly: the old socket may
 /// take a moment to go).
 async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
@@ -498,41 +440,6 @@ async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
     }
     eprintln!("oss-emulator: cannot listen on {addr} again after a restart");
     None
-}
-
-/// Reads and discards an unread request body. Returns whether the connection can be kept
-/// (the body was fully consumed).
-async fn drain(mut body: Incoming, parts: &Parts) -> bool {
-    if body.is_end_stream() {
-        return true;
-    }
-    // A client waiting for `100 Continue` has not sent the body: answering now without reading
-    // it is exactly right, but the connection cannot be reused.
-    let expects_continue = parts
-        .headers
-        .get("expect")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    // Too much declared to be worth reading (e.g. an append refused for exceeding 5 GiB):
-    // answer at once and close.
-    if expects_continue || body.size_hint().lower() > DRAIN_LIMIT {
-        return false;
-    }
-    let mut total = 0u64;
-    loop {
-        match tokio::time::timeout(DRAIN_IDLE_TIMEOUT, body.frame()).await {
-            Ok(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    total += data.len() as u64;
-                    if total > DRAIN_LIMIT {
-                        return false;
-                    }
-                }
-            }
-            Ok(None) => return true,
-            Ok(Some(Err(_))) | Err(_) => return false,
-        }
-    }
 }
 
 /// 24 upper-case hex characters, like OSS request ids.
