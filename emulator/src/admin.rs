@@ -12,7 +12,7 @@
 
 use crate::faults::Fault;
 use crate::http::body::{empty_body, full_body, Body};
-use crate::server::Shared;
+use crate::state::Shared;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};

@@ -31,14 +31,15 @@ pub mod ops;
 pub mod routing;
 pub mod server;
 mod staging;
+mod state;
 pub mod store;
 
 pub use config::EmulatorConfig;
 pub use faults::{Fault, FaultAction, FaultOp, FiredFault};
-pub use server::RequestRecord;
+pub use state::RequestRecord;
 pub use store::StoredObject;
 
-use server::Shared;
+use state::Shared;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;

@@ -17,7 +17,7 @@ use crate::http::headers::{
 use crate::http::range::{parse_range, RangeSpec};
 use crate::http::receive::{discard_body, receive_body, Tweaks};
 use crate::routing::{self, Operation, Route};
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::store::{ObjectMeta, ReadSource, SlotGuard, Upload, UploadKind};
 use base64::Engine as _;
 use http_body_util::BodyExt;

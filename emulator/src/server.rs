@@ -1,16 +1,16 @@
-//! The HTTP side: accept loop, per-connection HTTP/1.1 with keep-alive, common response
-//! headers, error rendering, the request log, graceful shutdown, and the machinery of scripted
-//! faults (dropping or resetting a connection instead of answering, restarting the server on
-//! the same port, the optional `/__faults` admin endpoint).
+//! The top of the server: accept loop, per-connection HTTP/1.1 with keep-alive, the request
+//! log, graceful shutdown, and the connection side of scripted faults (dropping or resetting a
+//! connection instead of answering, restarting the server on the same port, handing
+//! `/__faults` to the admin endpoint).
 
 use crate::clock;
 use crate::config::EmulatorConfig;
-use crate::faults::{Fault, FaultQueue};
 use crate::http::body::Body;
 use crate::http::headers::header_str;
 use crate::http::receive::drain;
 use crate::http::response::{add_common_headers, error_response};
 use crate::ops::{self, FaultState};
+use crate::state::{RequestRecord, RestartRequest, Shared};
 use crate::store::Store;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -21,78 +21,13 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
-
-/// One request as the emulator saw and answered it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestRecord {
-    pub method: String,
-    /// The request path as sent (still percent-encoded).
-    pub path: String,
-    /// The raw query string (empty when there is none).
-    pub query: String,
-    pub status: u16,
-    /// The OSS error Code, for error answers.
-    pub error_code: Option<String>,
-    /// The OSS EC, for error answers.
-    pub ec: Option<String>,
-    pub request_id: String,
-    /// The scripted fault that hit the request (its spec action name), if any. `status` is 0
-    /// when the fault dropped or reset the connection instead of answering.
-    pub fault: Option<String>,
-}
-
-/// State shared by all connections.
-pub struct Shared {
-    pub config: EmulatorConfig,
-    store: RwLock<Arc<Store>>,
-    pub log: Mutex<Vec<RequestRecord>>,
-    pub(crate) faults: Mutex<FaultQueue>,
-    /// Bumped by a restart: every connection closes.
-    kill_all: watch::Sender<u64>,
-    /// Requests being handled (a restart waits for them).
-    inflight: watch::Sender<usize>,
-    restarts: mpsc::UnboundedSender<RestartRequest>,
-}
-
-impl Shared {
-    /// The store (replaced by a restart in data-dir mode).
-    pub fn store(&self) -> Arc<Store> {
-        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Queues a fault.
-    pub fn inject(&self, fault: Fault) {
-        self.faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(fault);
-    }
-
-    /// A function that asks for a restart, usable from another task.
-    pub(crate) fn restart_handle(&self) -> impl Fn(Duration) + Send + 'static {
-        let restarts = self.restarts.clone();
-        move |down| {
-            let _ = restarts.send(RestartRequest { down, done: None });
-        }
-    }
-
-    /// Asks the accept loop to restart the server; `done` hears when it listens again.
-    pub(crate) fn request_restart(&self, down: Duration, done: Option<oneshot::Sender<()>>) {
-        let _ = self.restarts.send(RestartRequest { down, done });
-    }
-}
-
-pub(crate) struct RestartRequest {
-    down: Duration,
-    done: Option<oneshot::Sender<()>>,
-}
 
 /// Counts a request as in flight while it lives.
 struct InflightGuard<'a>(&'a watch::Sender<usize>);
@@ -135,20 +70,8 @@ pub(crate) async fn spawn(
     let store = open_store(&config).await?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let mut queue = FaultQueue::default();
-    for fault in &config.faults {
-        queue.push(fault.clone());
-    }
     let (restarts, restart_rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared {
-        config,
-        store: RwLock::new(Arc::new(store)),
-        log: Mutex::new(Vec::new()),
-        faults: Mutex::new(queue),
-        kill_all: watch::channel(0).0,
-        inflight: watch::channel(0).0,
-        restarts,
-    });
+    let shared = Arc::new(Shared::new(config, store, restarts));
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, addr, shared.clone(), rx, restart_rx));
     Ok((addr, shared, tx, task))
@@ -199,8 +122,7 @@ async fn accept_loop(
                 if shared.config.data_dir.is_some() {
                     match open_store(&shared.config).await {
                         Ok(store) => {
-                            *shared.store.write().unwrap_or_else(|e| e.into_inner()) =
-                                Arc::new(store);
+                            shared.replace_store(store);
                         }
                         Err(e) => eprintln!("oss-emulator: reloading the store failed: {e}"),
                     }
