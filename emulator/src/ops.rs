@@ -9,13 +9,13 @@
 use crate::auth::{self, AuthRequest};
 use crate::clock;
 use crate::errors::{self, storage_error, OssError};
-use crate::faults::{FaultAction, FaultOp};
+use crate::faults::FaultState;
 use crate::http::body::{empty_body, full_body, Body, FileBody};
 use crate::http::headers::{
     content_md5, declared_body_length, header_pairs, header_str, joined_header, parse_decimal_u64,
 };
 use crate::http::range::{parse_range, RangeSpec};
-use crate::http::receive::{discard_body, receive_body, Tweaks};
+use crate::http::receive::{receive_body, Tweaks};
 use crate::routing::{self, Operation, Route};
 use crate::state::Shared;
 use crate::store::{ObjectMeta, ReadSource, SlotGuard, Upload, UploadKind};
@@ -35,34 +35,8 @@ pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 /// Largest total size of the `x-oss-meta-*` headers (names and values).
 pub const MAX_USER_METADATA: usize = 8 * 1024;
 
-/// What a scripted fault does to one request, for the server to carry out.
-#[derive(Debug, Default)]
-pub struct FaultState {
-    /// The fault hitting this request, if any.
-    pub action: Option<FaultAction>,
-    /// The handler carried the fault out itself (phases inside the operation).
-    pub applied: bool,
-    /// Instead of answering, close the connection (`Some(false)`) or reset it (`Some(true)`).
-    pub disconnect: Option<bool>,
-    /// Restart the server afterwards, the port closed for this long.
-    pub restart: Option<Duration>,
-}
-
-impl FaultState {
-    fn disconnect(&mut self, reset: bool) -> Result<Response<Body>, OssError> {
-        self.applied = true;
-        self.disconnect = Some(reset);
-        Ok(Response::new(empty_body()))
-    }
-
-    fn restart(&mut self, down_ms: u64, reset: bool) -> Result<Response<Body>, OssError> {
-        self.restart = Some(Duration::from_millis(down_ms));
-        self.disconnect(reset)
-    }
-}
-
 /// Routes, authenticates and runs one request, carrying out the scripted fault that hits it.
-pub async fn dispatch(
+pub(crate) async fn dispatch(
     shared: &Shared,
     parts: &Parts,
     body: &mut Option<Incoming>,
@@ -94,40 +68,12 @@ pub async fn dispatch(
         },
     )?;
     let operation = routing::operation(&parts.method, &route);
-    let fault_op = match &operation {
-        Operation::AppendObject => Some(FaultOp::Append),
-        Operation::SealAppendObject => Some(FaultOp::Seal),
-        Operation::PutObject => Some(FaultOp::Put),
-        Operation::GetObject => Some(FaultOp::Get),
-        Operation::HeadObject => Some(FaultOp::Head),
-        Operation::DeleteObject => Some(FaultOp::Delete),
-        Operation::Unsupported(_) => None,
-    };
-    if let (Some(op), Some(key)) = (fault_op, route.key.as_deref()) {
-        fault.action = shared
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take(op, key);
-    }
+    fault.take(&shared.faults, &operation, route.key.as_deref());
     // Outside AppendObject, which handles each phase itself, "before" faults act before the
     // operation runs.
     if operation != Operation::AppendObject {
-        match fault.action.clone() {
-            Some(FaultAction::Status {
-                status,
-                after_commit: false,
-            }) => {
-                fault.applied = true;
-                return Err(errors::injected_fault(status));
-            }
-            Some(FaultAction::DropBeforeCommit) => return fault.disconnect(false),
-            Some(FaultAction::ResetMidBody { .. }) => return fault.disconnect(true),
-            Some(FaultAction::Restart {
-                after_commit: false,
-                down_ms,
-            }) => return fault.restart(down_ms, true),
-            _ => {}
+        if let Some(answer) = fault.before_operation() {
+            return answer;
         }
     }
     let result = match operation {
@@ -139,28 +85,7 @@ pub async fn dispatch(
         Operation::DeleteObject => delete_object(shared, &route).await,
         Operation::Unsupported(what) => Err(errors::not_implemented(&what)),
     };
-    if fault.applied {
-        return result;
-    }
-    // Whatever the outcome (an append refused with 409 included), a faulted request never
-    // gets its normal answer.
-    match fault.action.clone() {
-        None | Some(FaultAction::SlowRead { .. }) | Some(FaultAction::CorruptBody) => result,
-        Some(FaultAction::DropAfterCommit) | Some(FaultAction::DropBeforeCommit) => {
-            fault.disconnect(false)
-        }
-        Some(FaultAction::ResetMidBody { .. }) => fault.disconnect(true),
-        Some(FaultAction::Status { status, .. }) => {
-            fault.applied = true;
-            Err(errors::injected_fault(status))
-        }
-        Some(FaultAction::DelayResponse { ms }) => {
-            fault.applied = true;
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            result
-        }
-        Some(FaultAction::Restart { down_ms, .. }) => fault.restart(down_ms, false),
-    }
+    fault.after_operation(result).await
 }
 
 fn bucket_and_key(route: &Route) -> (&str, &str) {
@@ -217,26 +142,10 @@ async fn append_object(
         }
     }
 
-    // Faults that strike before anything is stored.
-    match fault.action.clone() {
-        Some(FaultAction::ResetMidBody { after_bytes }) => {
-            let limit = after_bytes.unwrap_or(declared_length.unwrap_or(0) / 2);
-            discard_body(body.take(), limit).await;
-            return fault.disconnect(true);
-        }
-        Some(FaultAction::Restart {
-            after_commit: false,
-            down_ms,
-        }) => return fault.restart(down_ms, true),
-        _ => {}
+    if let Some(answer) = fault.before_storing(body, declared_length).await {
+        return answer;
     }
-    let tweaks = Tweaks {
-        bytes_per_sec: match fault.action {
-            Some(FaultAction::SlowRead { bytes_per_sec }) => Some(bytes_per_sec),
-            _ => None,
-        },
-        corrupt: fault.action == Some(FaultAction::CorruptBody),
-    };
+    let tweaks = fault.receive_tweaks();
 
     let upload = guard
         .begin(UploadKind::Append, declared_length)
@@ -264,21 +173,9 @@ async fn append_object(
         Some(md5) => check_md5(upload, expected_md5, md5).await?,
         None => upload,
     };
-    // Faults that throw the whole, received body away.
-    match fault.action.clone() {
-        Some(FaultAction::DropBeforeCommit) => {
-            upload.abort().await;
-            return fault.disconnect(false);
-        }
-        Some(FaultAction::Status {
-            status,
-            after_commit: false,
-        }) => {
-            upload.abort().await;
-            fault.applied = true;
-            return Err(errors::injected_fault(status));
-        }
-        _ => {}
+    if let Some(answer) = fault.after_receiving() {
+        upload.abort().await;
+        return answer;
     }
 
     let meta = match current {

@@ -5,11 +5,12 @@
 
 use crate::clock;
 use crate::config::EmulatorConfig;
+use crate::faults::FaultState;
 use crate::http::body::Body;
 use crate::http::headers::header_str;
 use crate::http::receive::drain;
 use crate::http::response::{add_common_headers, error_response};
-use crate::ops::{self, FaultState};
+use crate::ops;
 use crate::state::{RequestRecord, RestartRequest, Shared};
 use crate::store::Store;
 use hyper::body::Incoming;

@@ -1,27 +1,5 @@
-//! Deterministic, scriptable faults: the emulator misbehaves exactly when told to, so that a
-//! client's recovery can be tested without luck.
-//!
-//! A [`Fault`] names an [`FaultAction`], the operation it applies to (AppendObject unless
-//! said otherwise), optionally one key, how many matching requests it hits (`count`) and how
-//! many matching requests it lets through first (`skip`). Faults wait in a FIFO queue; each
-//! authenticated request consults the first fault that matches its operation and key: while
-//! that fault's `skip` is positive, the request passes and `skip` drops by one; otherwise the
-//! fault fires and its `count` drops by one (it leaves the queue at 0).
-//!
-//! Faults are queued with [`crate::RunningEmulator::inject`], with `--fault SPEC` on the command
-//! line, or — only when `enable_fault_admin` is set (`--enable-fault-admin`) — over HTTP on the
-//! emulator's own port, without a signature:
-//!
-//! * `POST /__faults` with one spec per line queues faults;
-//! * `GET /__faults` lists the queue and what fired;
-//! * `DELETE /__faults` empties the queue;
-//! * `POST /__restart` (optional body `down-ms=N`) restarts the server now.
-//!
-//! A spec is `name=value` pairs separated by `,` or `&`, values percent-decoded:
-//! `action=drop-after-commit,count=2,key=logs/app.log`, `action=status,status=503`,
-//! `action=delay-response,ms=1500`, `action=reset-mid-body,after-bytes=1000`,
-//! `action=slow-read,bytes-per-sec=65536`, `action=corrupt`, `action=restart,after-commit=true`,
-//! `op=head,action=status,status=500`, `skip=3`.
+//! Fault specs: what a [`Fault`] does ([`FaultAction`]), which requests it hits ([`FaultOp`],
+//! key, count, skip), and the `name=value` text form used by the CLI and the admin endpoint.
 
 use crate::routing::percent_decode_str;
 use std::fmt;
@@ -142,7 +120,7 @@ impl FaultOp {
         })
     }
 
-    fn matches(self, op: FaultOp) -> bool {
+    pub(super) fn matches(self, op: FaultOp) -> bool {
         self == FaultOp::Any || self == op
     }
 }
@@ -387,66 +365,6 @@ impl fmt::Display for Fault {
     }
 }
 
-/// A fault that hit a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FiredFault {
-    /// What was done.
-    pub action: FaultAction,
-    /// The request's operation.
-    pub op: FaultOp,
-    /// The request's key.
-    pub key: String,
-}
-
-/// The queue of pending faults and the record of fired ones.
-#[derive(Debug, Default)]
-pub(crate) struct FaultQueue {
-    pending: Vec<Fault>,
-    fired: Vec<FiredFault>,
-}
-
-impl FaultQueue {
-    pub(crate) fn push(&mut self, fault: Fault) {
-        self.pending.push(fault);
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.pending.clear();
-    }
-
-    pub(crate) fn pending(&self) -> Vec<Fault> {
-        self.pending.clone()
-    }
-
-    pub(crate) fn fired(&self) -> Vec<FiredFault> {
-        self.fired.clone()
-    }
-
-    /// The action hitting a request for `op` on `key`, if any (see the module docs).
-    pub(crate) fn take(&mut self, op: FaultOp, key: &str) -> Option<FaultAction> {
-        let index = self
-            .pending
-            .iter()
-            .position(|f| f.op.matches(op) && f.key.as_deref().is_none_or(|k| k == key))?;
-        let fault = &mut self.pending[index];
-        if fault.skip > 0 {
-            fault.skip -= 1;
-            return None;
-        }
-        let action = fault.action.clone();
-        fault.count -= 1;
-        if fault.count == 0 {
-            self.pending.remove(index);
-        }
-        self.fired.push(FiredFault {
-            action: action.clone(),
-            op,
-            key: key.to_owned(),
-        });
-        Some(action)
-    }
-}
-
 fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -504,33 +422,5 @@ mod tests {
             let err = Fault::parse(spec).unwrap_err();
             assert!(err.contains(needle), "{spec}: {err}");
         }
-    }
-
-    #[test]
-    fn queue_order_skip_count_and_key() {
-        let mut q = FaultQueue::default();
-        q.push(Fault::drop_after_commit().for_key("a").times(2).after(1));
-        q.push(Fault::status(503).on(FaultOp::Head));
-        assert_eq!(q.take(FaultOp::Append, "b"), None);
-        assert_eq!(q.take(FaultOp::Append, "a"), None); // skipped
-        assert_eq!(
-            q.take(FaultOp::Append, "a"),
-            Some(FaultAction::DropAfterCommit)
-        );
-        assert_eq!(
-            q.take(FaultOp::Head, "a"),
-            Some(FaultAction::Status {
-                status: 503,
-                after_commit: false
-            })
-        );
-        assert_eq!(q.take(FaultOp::Head, "a"), None);
-        assert_eq!(
-            q.take(FaultOp::Append, "a"),
-            Some(FaultAction::DropAfterCommit)
-        );
-        assert_eq!(q.take(FaultOp::Append, "a"), None);
-        assert!(q.pending().is_empty());
-        assert_eq!(q.fired().len(), 3);
     }
 }
