@@ -21,7 +21,7 @@ use crate::errors::{self, OssError};
 use crate::faults::FaultState;
 use crate::http::body::Body;
 use crate::http::headers::{header_pairs, header_str};
-use crate::routing::{self, Operation};
+use crate::routing::{self, Operation, Route};
 use crate::state::Shared;
 use hyper::body::Incoming;
 use hyper::http::request::Parts;
@@ -36,6 +36,22 @@ pub(crate) async fn dispatch(
     now: SystemTime,
     fault: &mut FaultState,
 ) -> Result<Response<Body>, OssError> {
+    let route = authenticated_route(shared, parts, now)?;
+    let operation = routing::operation(&parts.method, &route);
+    fault.take(&shared.faults, &operation, route.key.as_deref());
+    // Outside AppendObject, which handles each phase itself, "before" faults act before the
+    // operation runs.
+    if operation != Operation::AppendObject {
+        if let Some(answer) = fault.before_operation() {
+            return answer;
+        }
+    }
+    let result = run(operation, shared, &route, parts, body, now, fault).await;
+    fault.after_operation(result).await
+}
+
+/// Where the request goes (an existing bucket), once its signature, time and token are right.
+fn authenticated_route(shared: &Shared, parts: &Parts, now: SystemTime) -> Result<Route, OssError> {
     let host = header_str(&parts.headers, "host").unwrap_or("");
     let route = routing::resolve(
         host,
@@ -60,25 +76,28 @@ pub(crate) async fn dispatch(
             now_unix: clock::unix_seconds(now),
         },
     )?;
-    let operation = routing::operation(&parts.method, &route);
-    fault.take(&shared.faults, &operation, route.key.as_deref());
-    // Outside AppendObject, which handles each phase itself, "before" faults act before the
-    // operation runs.
-    if operation != Operation::AppendObject {
-        if let Some(answer) = fault.before_operation() {
-            return answer;
-        }
-    }
-    let result = match operation {
+    Ok(route)
+}
+
+/// Runs the operation's handler.
+async fn run(
+    operation: Operation,
+    shared: &Shared,
+    route: &Route,
+    parts: &Parts,
+    body: &mut Option<Incoming>,
+    now: SystemTime,
+    fault: &mut FaultState,
+) -> Result<Response<Body>, OssError> {
+    match operation {
         Operation::AppendObject => {
-            append::append_object(shared, &route, parts, body, now, fault).await
+            append::append_object(shared, route, parts, body, now, fault).await
         }
-        Operation::SealAppendObject => seal::seal_append_object(shared, &route, now).await,
-        Operation::PutObject => put::put_object(shared, &route, parts, body, now).await,
-        Operation::GetObject => get::get_object(shared, &route, parts, false),
-        Operation::HeadObject => get::get_object(shared, &route, parts, true),
-        Operation::DeleteObject => delete::delete_object(shared, &route).await,
+        Operation::SealAppendObject => seal::seal_append_object(shared, route, now).await,
+        Operation::PutObject => put::put_object(shared, route, parts, body, now).await,
+        Operation::GetObject => get::get_object(shared, route, parts, false),
+        Operation::HeadObject => get::get_object(shared, route, parts, true),
+        Operation::DeleteObject => delete::delete_object(shared, route).await,
         Operation::Unsupported(what) => Err(errors::not_implemented(&what)),
-    };
-    fault.after_operation(result).await
+    }
 }

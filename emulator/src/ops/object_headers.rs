@@ -193,6 +193,15 @@ fn fake_kms_key_id() -> String {
     )
 }
 
+/// The stored object's storage class (Standard unless it was created with another).
+pub(super) fn storage_class(meta: &ObjectMeta) -> &str {
+    meta.headers
+        .get("x-oss-storage-class")
+        .map(String::as_str)
+        .unwrap_or("Standard")
+}
+
+/// Unix seconds as an HTTP date (`Last-Modified`, `x-oss-sealed-time`).
 pub(super) fn unix_http_date(seconds: i64) -> String {
     clock::http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds.max(0) as u64))
 }

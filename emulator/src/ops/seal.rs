@@ -1,6 +1,6 @@
 //! SealAppendObject: `POST /<key>?seal&position=N`.
 
-use super::object_headers::{quoted_etag, unix_http_date};
+use super::object_headers::{quoted_etag, storage_class, unix_http_date};
 use super::params::{self, bucket_and_key};
 use crate::clock;
 use crate::errors::{self, storage_error, OssError};
@@ -47,13 +47,7 @@ pub(super) async fn seal_append_object(
         .header("etag", quoted_etag(&meta.etag))
         .header("last-modified", unix_http_date(meta.last_modified))
         .header("x-oss-object-type", "Appendable")
-        .header(
-            "x-oss-storage-class",
-            meta.headers
-                .get("x-oss-storage-class")
-                .map(String::as_str)
-                .unwrap_or("Standard"),
-        )
+        .header("x-oss-storage-class", storage_class(&meta))
         .header("x-oss-sealed-time", unix_http_date(sealed));
     if let Ok(v) = HeaderValue::from_str(&meta.content_type) {
         response = response.header("content-type", v);
