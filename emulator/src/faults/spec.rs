@@ -234,88 +234,132 @@ impl Fault {
 
     /// Parses a spec (see the module documentation).
     pub fn parse(spec: &str) -> Result<Fault, String> {
-        let mut action_name: Option<String> = None;
-        let mut params: Vec<(String, String)> = Vec::new();
-        for part in spec.split([',', '&']) {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            let (name, value) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{part:?} is not name=value"))?;
-            let value = percent_decode_str(value.trim())
-                .ok_or_else(|| format!("bad percent-encoding in {part:?}"))?;
-            let name = name.trim().to_ascii_lowercase();
-            if name == "action" {
-                action_name = Some(value);
-            } else {
-                params.push((name, value));
-            }
-        }
-        let action_name = action_name.ok_or("missing action=…")?;
+        let (action_name, pairs) = split_spec(spec)?;
         let mut fault = Fault::new(FaultAction::DropAfterCommit);
-        let mut after_bytes = None;
-        let mut status = None;
-        let mut after_commit = false;
-        let mut ms = None;
-        let mut bytes_per_sec = None;
-        let mut down_ms = 200;
-        for (name, value) in &params {
-            let number = || {
-                value
-                    .parse::<u64>()
-                    .map_err(|_| format!("{name} must be a non-negative integer, got {value:?}"))
-            };
+        let mut params = ActionParams::default();
+        for (name, value) in &pairs {
             match name.as_str() {
                 "op" => fault.op = FaultOp::parse(value)?,
                 "key" => fault.key = Some(value.clone()),
                 "count" => {
-                    fault.count = u32::try_from(number()?)
+                    fault.count = u32::try_from(number(name, value)?)
                         .ok()
                         .filter(|c| *c >= 1)
                         .ok_or("count must be between 1 and 2^32-1")?
                 }
-                "skip" => fault.skip = u32::try_from(number()?).map_err(|_| "skip is too large")?,
-                "after-bytes" => after_bytes = Some(number()?),
-                "status" => status = Some(number()?),
-                "after-commit" => {
-                    after_commit = match value.as_str() {
-                        "true" => true,
-                        "false" => false,
-                        _ => {
-                            return Err(format!(
-                                "after-commit must be true or false, got {value:?}"
-                            ))
-                        }
-                    }
+                "skip" => {
+                    fault.skip =
+                        u32::try_from(number(name, value)?).map_err(|_| "skip is too large")?
                 }
-                "ms" => ms = Some(number()?),
-                "bytes-per-sec" => bytes_per_sec = Some(number()?),
-                "down-ms" => down_ms = number()?,
-                _ => return Err(format!("unknown parameter {name:?}")),
+                _ => params.set(name, value)?,
             }
         }
-        fault.action = match action_name.as_str() {
+        fault.action = params.action(&action_name)?;
+        Ok(fault)
+    }
+}
+
+/// A spec's `action` value and its other `name=value` pairs (names lower-cased, values
+/// percent-decoded), in order.
+fn split_spec(spec: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let mut action_name: Option<String> = None;
+    let mut params: Vec<(String, String)> = Vec::new();
+    for part in spec.split([',', '&']) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?} is not name=value"))?;
+        let value = percent_decode_str(value.trim())
+            .ok_or_else(|| format!("bad percent-encoding in {part:?}"))?;
+        let name = name.trim().to_ascii_lowercase();
+        if name == "action" {
+            action_name = Some(value);
+        } else {
+            params.push((name, value));
+        }
+    }
+    let action_name = action_name.ok_or("missing action=…")?;
+    Ok((action_name, params))
+}
+
+/// A spec's numeric value.
+fn number(name: &str, value: &str) -> Result<u64, String> {
+    value
+        .parse::<u64>()
+        .map_err(|_| format!("{name} must be a non-negative integer, got {value:?}"))
+}
+
+/// The parameters of the actions, as a spec gives them (any action may carry any of them).
+struct ActionParams {
+    after_bytes: Option<u64>,
+    status: Option<u64>,
+    after_commit: bool,
+    ms: Option<u64>,
+    bytes_per_sec: Option<u64>,
+    down_ms: u64,
+}
+
+impl Default for ActionParams {
+    fn default() -> Self {
+        ActionParams {
+            after_bytes: None,
+            status: None,
+            after_commit: false,
+            ms: None,
+            bytes_per_sec: None,
+            down_ms: 200,
+        }
+    }
+}
+
+impl ActionParams {
+    fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        match name {
+            "after-bytes" => self.after_bytes = Some(number(name, value)?),
+            "status" => self.status = Some(number(name, value)?),
+            "after-commit" => {
+                self.after_commit = match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(format!("after-commit must be true or false, got {value:?}")),
+                }
+            }
+            "ms" => self.ms = Some(number(name, value)?),
+            "bytes-per-sec" => self.bytes_per_sec = Some(number(name, value)?),
+            "down-ms" => self.down_ms = number(name, value)?,
+            _ => return Err(format!("unknown parameter {name:?}")),
+        }
+        Ok(())
+    }
+
+    /// The named action with its parameters; an action missing one it needs is an error.
+    fn action(&self, name: &str) -> Result<FaultAction, String> {
+        Ok(match name {
             "drop-after-commit" => FaultAction::DropAfterCommit,
             "drop-before-commit" => FaultAction::DropBeforeCommit,
-            "reset-mid-body" => FaultAction::ResetMidBody { after_bytes },
+            "reset-mid-body" => FaultAction::ResetMidBody {
+                after_bytes: self.after_bytes,
+            },
             "status" => {
-                let status = status.ok_or("action=status needs status=5xx")?;
+                let status = self.status.ok_or("action=status needs status=5xx")?;
                 if !(500..=599).contains(&status) {
                     return Err(format!("status must be a 5xx code, got {status}"));
                 }
                 FaultAction::Status {
                     status: status as u16,
-                    after_commit,
+                    after_commit: self.after_commit,
                 }
             }
             "delay-response" => FaultAction::DelayResponse {
-                ms: ms.ok_or("action=delay-response needs ms=N")?,
+                ms: self.ms.ok_or("action=delay-response needs ms=N")?,
             },
             "slow-read" => {
-                let bytes_per_sec =
-                    bytes_per_sec.ok_or("action=slow-read needs bytes-per-sec=N")?;
+                let bytes_per_sec = self
+                    .bytes_per_sec
+                    .ok_or("action=slow-read needs bytes-per-sec=N")?;
                 if bytes_per_sec == 0 {
                     return Err("bytes-per-sec must be at least 1".into());
                 }
@@ -323,8 +367,8 @@ impl Fault {
             }
             "corrupt" => FaultAction::CorruptBody,
             "restart" => FaultAction::Restart {
-                after_commit,
-                down_ms,
+                after_commit: self.after_commit,
+                down_ms: self.down_ms,
             },
             other => {
                 return Err(format!(
@@ -332,8 +376,7 @@ impl Fault {
                      reset-mid-body, status, delay-response, slow-read, corrupt, restart)"
                 ))
             }
-        };
-        Ok(fault)
+        })
     }
 }
 
