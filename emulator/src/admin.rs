@@ -22,12 +22,12 @@ use std::time::Duration;
 const MAX_ADMIN_BODY: usize = 64 * 1024;
 
 /// Whether a path belongs to the admin endpoint.
-pub fn is_admin_path(path: &str) -> bool {
+pub(crate) fn is_admin_path(path: &str) -> bool {
     path == "/__faults" || path == "/__restart"
 }
 
 /// Serves one admin request.
-pub async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let text = match read_text(body).await {
         Ok(text) => text,

@@ -29,7 +29,7 @@ pub struct RequestRecord {
 }
 
 /// State shared by all connections.
-pub struct Shared {
+pub(crate) struct Shared {
     pub config: EmulatorConfig,
     store: RwLock<Arc<Store>>,
     pub log: Mutex<Vec<RequestRecord>>,
@@ -64,7 +64,7 @@ impl Shared {
     }
 
     /// The store (replaced by a restart in data-dir mode).
-    pub fn store(&self) -> Arc<Store> {
+    pub(crate) fn store(&self) -> Arc<Store> {
         self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -74,7 +74,7 @@ impl Shared {
     }
 
     /// Queues a fault.
-    pub fn inject(&self, fault: Fault) {
+    pub(crate) fn inject(&self, fault: Fault) {
         self.faults
             .lock()
             .unwrap_or_else(|e| e.into_inner())

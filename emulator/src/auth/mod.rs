@@ -15,10 +15,10 @@ use oss_append::signing::{v1, v4, SignableRequest};
 use parse::{Authorization, CredentialScope, V1Authorization, V4Authorization};
 
 /// Largest accepted difference between the request time and the server clock (15 minutes).
-pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
+pub(crate) const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
 /// Everything authentication looks at.
-pub struct AuthRequest<'a> {
+pub(crate) struct AuthRequest<'a> {
     pub method: &'a str,
     pub bucket: Option<&'a str>,
     pub key: Option<&'a str>,
@@ -66,7 +66,7 @@ const PRESIGN_PARAMS: &[&str] = &[
 ];
 
 /// Authenticates a request against the configured credentials.
-pub fn authenticate(config: &EmulatorConfig, req: &AuthRequest<'_>) -> Result<(), OssError> {
+pub(crate) fn authenticate(config: &EmulatorConfig, req: &AuthRequest<'_>) -> Result<(), OssError> {
     let Some(value) = req.header("authorization") else {
         if req
             .query

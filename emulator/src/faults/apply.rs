@@ -2,7 +2,8 @@
 //! after the operation runs, and (for AppendObject, which hits each phase itself) what it does
 //! inside the operation. The server then acts on the resulting [`FaultState`].
 
-use super::{FaultAction, FaultOp, FaultQueue};
+use super::queue::FaultQueue;
+use super::spec::{FaultAction, FaultOp};
 use crate::errors::{self, OssError};
 use crate::http::body::{empty_body, Body};
 use crate::http::receive::{discard_body, Tweaks};

@@ -1,6 +1,6 @@
 //! The queue of pending faults and the record of the ones that fired.
 
-use super::{Fault, FaultAction, FaultOp};
+use super::spec::{Fault, FaultAction, FaultOp};
 
 /// A fault that hit a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,12 @@
 //!
 //! Scripted faults (see [`crate::faults`]) are looked up here, once a request is authenticated
 //! and its operation known, and carried out around or inside the operation.
+//!
+//! One file per operation (`append.rs`, `put.rs`, `get.rs` for GET and HEAD, `seal.rs`,
+//! `delete.rs`), over three they share: `params.rs` (bucket, key, `position`),
+//! `object_headers.rs` (headers stored at creation and answered from a stored object) and
+//! `upload.rs` (size limit, Content-MD5 check, commit). Handlers import only those three;
+//! this file imports the handlers.
 
 mod append;
 mod delete;
