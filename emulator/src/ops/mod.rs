@@ -52,7 +52,17 @@ pub(crate) async fn dispatch(
             return answer;
         }
     }
-    let result = run(operation, shared, &route, parts, body, now, fault).await;
+    let result = match operation {
+        Operation::AppendObject => {
+            append::append_object(shared, &route, parts, body, now, fault).await
+        }
+        Operation::SealAppendObject => seal::seal_append_object(shared, &route, now).await,
+        Operation::PutObject => put::put_object(shared, &route, parts, body, now).await,
+        Operation::GetObject => get::get_object(shared, &route, parts, false),
+        Operation::HeadObject => get::get_object(shared, &route, parts, true),
+        Operation::DeleteObject => delete::delete_object(shared, &route).await,
+        Operation::Unsupported(what) => Err(errors::not_implemented(&what)),
+    };
     fault.after_operation(result).await
 }
 
@@ -83,27 +93,4 @@ fn authenticated_route(shared: &Shared, parts: &Parts, now: SystemTime) -> Resul
         },
     )?;
     Ok(route)
-}
-
-/// Runs the operation's handler.
-async fn run(
-    operation: Operation,
-    shared: &Shared,
-    route: &Route,
-    parts: &Parts,
-    body: &mut Option<Incoming>,
-    now: SystemTime,
-    fault: &mut FaultState,
-) -> Result<Response<Body>, OssError> {
-    match operation {
-        Operation::AppendObject => {
-            append::append_object(shared, route, parts, body, now, fault).await
-        }
-        Operation::SealAppendObject => seal::seal_append_object(shared, route, now).await,
-        Operation::PutObject => put::put_object(shared, route, parts, body, now).await,
-        Operation::GetObject => get::get_object(shared, route, parts, false),
-        Operation::HeadObject => get::get_object(shared, route, parts, true),
-        Operation::DeleteObject => delete::delete_object(shared, route).await,
-        Operation::Unsupported(what) => Err(errors::not_implemented(&what)),
-    }
 }
