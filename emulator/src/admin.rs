@@ -11,8 +11,8 @@
 //! Answers are `text/plain`; a bad spec answers 400 with the reason and queues nothing.
 
 use crate::faults::Fault;
-use crate::ops::{empty_body, full_body, Body};
-use crate::server::Shared;
+use crate::http::body::{empty_body, full_body, Body};
+use crate::state::Shared;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -22,12 +22,12 @@ use std::time::Duration;
 const MAX_ADMIN_BODY: usize = 64 * 1024;
 
 /// Whether a path belongs to the admin endpoint.
-pub fn is_admin_path(path: &str) -> bool {
+pub(crate) fn is_admin_path(path: &str) -> bool {
     path == "/__faults" || path == "/__restart"
 }
 
 /// Serves one admin request.
-pub async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let text = match read_text(body).await {
         Ok(text) => text,

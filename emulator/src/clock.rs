@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The server's idea of "now": the system clock plus the configured skew.
-pub fn server_now(skew_seconds: i64) -> SystemTime {
+pub(crate) fn server_now(skew_seconds: i64) -> SystemTime {
     let now = SystemTime::now();
     if skew_seconds >= 0 {
         now + Duration::from_secs(skew_seconds as u64)
@@ -13,7 +13,7 @@ pub fn server_now(skew_seconds: i64) -> SystemTime {
 }
 
 /// Seconds since the Unix epoch (negative before it).
-pub fn unix_seconds(t: SystemTime) -> i64 {
+pub(crate) fn unix_seconds(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_secs() as i64,
         Err(e) => -(e.duration().as_secs() as i64),
@@ -21,13 +21,13 @@ pub fn unix_seconds(t: SystemTime) -> i64 {
 }
 
 /// RFC 1123 GMT (`Wed, 28 Dec 2022 10:27:41 GMT`).
-pub fn http_date(t: SystemTime) -> String {
+pub(crate) fn http_date(t: SystemTime) -> String {
     httpdate::fmt_http_date(t)
 }
 
 /// Parses an HTTP `Date` value. Only the IMF-fixdate form (RFC 1123, GMT) is accepted, as OSS
 /// requires; the obsolete RFC 850 and asctime forms are refused.
-pub fn parse_http_date(value: &str) -> Option<SystemTime> {
+pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
     let t = httpdate::parse_http_date(value).ok()?;
     // Round-trip to reject the obsolete forms that httpdate also accepts.
     if httpdate::fmt_http_date(t) == value {
@@ -38,7 +38,7 @@ pub fn parse_http_date(value: &str) -> Option<SystemTime> {
 }
 
 /// Parses the V4 `x-oss-date` form `YYYYMMDDTHHMMSSZ` (UTC) into Unix seconds.
-pub fn parse_v4_datetime(value: &str) -> Option<i64> {
+pub(crate) fn parse_v4_datetime(value: &str) -> Option<i64> {
     let b = value.as_bytes();
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;

@@ -52,7 +52,7 @@ impl EmulatorConfig {
     }
 
     /// Checks what `start` relies on: loopback listen address, valid bucket names, a region.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if !self.listen.ip().is_loopback() {
             return Err(format!(
                 "listen address {} is not a loopback address",
@@ -106,7 +106,7 @@ impl std::fmt::Debug for EmulatorConfig {
 }
 
 /// OSS bucket naming rules.
-pub fn is_valid_bucket_name(name: &str) -> bool {
+pub(crate) fn is_valid_bucket_name(name: &str) -> bool {
     (3..=63).contains(&name.len())
         && name
             .bytes()

@@ -12,7 +12,7 @@ use hyper::StatusCode;
 
 /// One OSS error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OssError {
+pub(crate) struct OssError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
@@ -24,7 +24,7 @@ pub struct OssError {
 }
 
 impl OssError {
-    pub fn new(
+    pub(crate) fn new(
         status: StatusCode,
         code: &'static str,
         message: impl Into<String>,
@@ -41,19 +41,19 @@ impl OssError {
     }
 
     /// Adds an XML element after `HostId`.
-    pub fn with_element(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn with_element(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.extra.push((name, value.into()));
         self
     }
 
     /// Adds a response header.
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
 
     /// The XML body. `host_id` is the Host the client used.
-    pub fn to_xml(&self, request_id: &str, host_id: &str) -> String {
+    pub(crate) fn to_xml(&self, request_id: &str, host_id: &str) -> String {
         let mut out = String::with_capacity(512);
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n");
         push_element(&mut out, "Code", self.code);
@@ -86,7 +86,7 @@ fn push_element(out: &mut String, name: &str, value: &str) {
 
 /// Escapes text for an XML element. Characters XML 1.0 cannot carry at all (most C0 controls,
 /// even as character references) become U+FFFD, because no XML parser would accept them.
-pub fn xml_escape(value: &str) -> String {
+pub(crate) fn xml_escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -107,7 +107,7 @@ pub fn xml_escape(value: &str) -> String {
 
 /// Space-separated upper-case hex bytes, each followed by a space, as real OSS renders
 /// `StringToSignBytes` (its sample ends with a trailing space).
-pub fn hex_bytes(data: &[u8]) -> String {
+pub(crate) fn hex_bytes(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len() * 3);
     for b in data {
         out.push_str(&format!("{b:02X} "));
@@ -118,7 +118,7 @@ pub fn hex_bytes(data: &[u8]) -> String {
 // ---- Constructors, one per OSS error the emulator answers. ----
 
 /// Anonymous request (no Authorization) on a private bucket.
-pub fn access_denied_anonymous() -> OssError {
+pub(crate) fn access_denied_anonymous() -> OssError {
     OssError::new(
         StatusCode::FORBIDDEN,
         "AccessDenied",
@@ -128,7 +128,7 @@ pub fn access_denied_anonymous() -> OssError {
 }
 
 /// Presigned URLs (query-string auth) are not supported by the emulator yet.
-pub fn access_denied_presigned() -> OssError {
+pub(crate) fn access_denied_presigned() -> OssError {
     // emulator-chosen EC: the emulator refuses every presigned URL.
     OssError::new(
         StatusCode::FORBIDDEN,
@@ -138,7 +138,7 @@ pub fn access_denied_presigned() -> OssError {
     )
 }
 
-pub fn invalid_authorization(detail: &str) -> OssError {
+pub(crate) fn invalid_authorization(detail: &str) -> OssError {
     // emulator-chosen EC (the 400 doc names InvalidArgument for a malformed Authorization).
     OssError::new(
         StatusCode::BAD_REQUEST,
@@ -149,7 +149,7 @@ pub fn invalid_authorization(detail: &str) -> OssError {
     .with_element("ArgumentName", "Authorization")
 }
 
-pub fn invalid_access_key_id(access_key_id: &str) -> OssError {
+pub(crate) fn invalid_access_key_id(access_key_id: &str) -> OssError {
     OssError::new(
         StatusCode::FORBIDDEN,
         "InvalidAccessKeyId",
@@ -162,7 +162,7 @@ pub fn invalid_access_key_id(access_key_id: &str) -> OssError {
 /// An STS access key id used without its security token. OSS answers this with EC
 /// 0002-00000003; the Code is not printed on that page. `InvalidAccessKeyId` is chosen because
 /// without the token OSS cannot resolve the temporary key id at all.
-pub fn security_token_missing(access_key_id: &str) -> OssError {
+pub(crate) fn security_token_missing(access_key_id: &str) -> OssError {
     OssError::new(
         StatusCode::FORBIDDEN,
         "InvalidAccessKeyId",
@@ -172,7 +172,7 @@ pub fn security_token_missing(access_key_id: &str) -> OssError {
     .with_element("OSSAccessKeyId", access_key_id)
 }
 
-pub fn invalid_security_token() -> OssError {
+pub(crate) fn invalid_security_token() -> OssError {
     OssError::new(
         StatusCode::FORBIDDEN,
         "InvalidSecurityToken",
@@ -181,7 +181,7 @@ pub fn invalid_security_token() -> OssError {
     )
 }
 
-pub fn security_token_expired() -> OssError {
+pub(crate) fn security_token_expired() -> OssError {
     OssError::new(
         StatusCode::FORBIDDEN,
         "SecurityTokenExpired",
@@ -191,7 +191,7 @@ pub fn security_token_expired() -> OssError {
 }
 
 /// What a SignatureDoesNotMatch error reports back so the client can compare.
-pub struct SignatureMismatch<'a> {
+pub(crate) struct SignatureMismatch<'a> {
     pub v4: bool,
     pub access_key_id: &'a str,
     pub signature_provided: &'a str,
@@ -200,7 +200,7 @@ pub struct SignatureMismatch<'a> {
     pub canonical_request: Option<&'a str>,
 }
 
-pub fn signature_does_not_match(m: SignatureMismatch<'_>) -> OssError {
+pub(crate) fn signature_does_not_match(m: SignatureMismatch<'_>) -> OssError {
     let ec = if m.v4 {
         "0002-00000201"
     } else {
@@ -224,7 +224,7 @@ pub fn signature_does_not_match(m: SignatureMismatch<'_>) -> OssError {
     err
 }
 
-pub fn date_missing(v4: bool) -> OssError {
+pub(crate) fn date_missing(v4: bool) -> OssError {
     let msg = if v4 {
         "Missing x-oss-date header."
     } else {
@@ -233,7 +233,7 @@ pub fn date_missing(v4: bool) -> OssError {
     OssError::new(StatusCode::FORBIDDEN, "AccessDenied", msg, "0002-00000503")
 }
 
-pub fn date_malformed(v4: bool) -> OssError {
+pub(crate) fn date_malformed(v4: bool) -> OssError {
     let msg = if v4 {
         "Invalid x-oss-date header, it must be in the form YYYYMMDDTHHMMSSZ."
     } else {
@@ -242,7 +242,7 @@ pub fn date_malformed(v4: bool) -> OssError {
     OssError::new(StatusCode::FORBIDDEN, "AccessDenied", msg, "0002-00000502")
 }
 
-pub fn request_time_too_skewed(request_time: &str, server_time: &str) -> OssError {
+pub(crate) fn request_time_too_skewed(request_time: &str, server_time: &str) -> OssError {
     OssError::new(
         StatusCode::FORBIDDEN,
         "RequestTimeTooSkewed",
@@ -256,13 +256,13 @@ pub fn request_time_too_skewed(request_time: &str, server_time: &str) -> OssErro
 /// V4 Authorization / header format problems. OSS documents the ECs but not the Code/status for
 /// header-signed requests; the emulator answers 400 InvalidArgument with ArgumentName/Value,
 /// the same shape OSS uses for the PostObject V4 credential errors (0002-00000715).
-pub fn v4_invalid(ec: &'static str, message: &str, argument: &str, value: &str) -> OssError {
+pub(crate) fn v4_invalid(ec: &'static str, message: &str, argument: &str, value: &str) -> OssError {
     OssError::new(StatusCode::BAD_REQUEST, "InvalidArgument", message, ec)
         .with_element("ArgumentName", argument)
         .with_element("ArgumentValue", value)
 }
 
-pub fn no_such_bucket(bucket: &str) -> OssError {
+pub(crate) fn no_such_bucket(bucket: &str) -> OssError {
     OssError::new(
         StatusCode::NOT_FOUND,
         "NoSuchBucket",
@@ -272,7 +272,7 @@ pub fn no_such_bucket(bucket: &str) -> OssError {
     .with_element("BucketName", bucket)
 }
 
-pub fn no_such_key(key: &str) -> OssError {
+pub(crate) fn no_such_key(key: &str) -> OssError {
     OssError::new(
         StatusCode::NOT_FOUND,
         "NoSuchKey",
@@ -282,7 +282,7 @@ pub fn no_such_key(key: &str) -> OssError {
     .with_element("Key", key)
 }
 
-pub fn position_missing() -> OssError {
+pub(crate) fn position_missing() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "MissingArgument",
@@ -292,7 +292,7 @@ pub fn position_missing() -> OssError {
     .with_element("ArgumentName", "position")
 }
 
-pub fn position_invalid(value: &str) -> OssError {
+pub(crate) fn position_invalid(value: &str) -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidArgument",
@@ -303,7 +303,7 @@ pub fn position_invalid(value: &str) -> OssError {
     .with_element("ArgumentValue", value)
 }
 
-pub fn append_version_id() -> OssError {
+pub(crate) fn append_version_id() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidArgument",
@@ -313,7 +313,7 @@ pub fn append_version_id() -> OssError {
     .with_element("ArgumentName", "versionId")
 }
 
-pub fn object_not_appendable() -> OssError {
+pub(crate) fn object_not_appendable() -> OssError {
     OssError::new(
         StatusCode::CONFLICT,
         "ObjectNotAppendable",
@@ -325,7 +325,7 @@ pub fn object_not_appendable() -> OssError {
 /// AppendObject on a sealed object. The code is from the official SDK v2 tests; the HTTP
 /// status (400) follows the Python SDK v2 integration test, the SealAppendObject page lists no
 /// status for this case. Emulator-chosen EC.
-pub fn append_to_sealed_object() -> OssError {
+pub(crate) fn append_to_sealed_object() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "AppendSealedObjectNotAllowed",
@@ -336,7 +336,7 @@ pub fn append_to_sealed_object() -> OssError {
 
 /// SealAppendObject on an object that is not appendable (SealAppendObject error table: 409).
 /// Emulator-chosen EC.
-pub fn seal_not_appendable() -> OssError {
+pub(crate) fn seal_not_appendable() -> OssError {
     OssError::new(
         StatusCode::CONFLICT,
         "AppendSealedObjectNotAllowed",
@@ -346,7 +346,7 @@ pub fn seal_not_appendable() -> OssError {
 }
 
 /// The answer of an injected `status` fault. Emulator-chosen EC `0000-00000<status>`.
-pub fn injected_fault(status: u16) -> OssError {
+pub(crate) fn injected_fault(status: u16) -> OssError {
     let (code, message, ec) = match status {
         502 => (
             "BadGateway",
@@ -373,7 +373,7 @@ pub fn injected_fault(status: u16) -> OssError {
     OssError::new(status, code, message, ec)
 }
 
-pub fn position_not_equal_to_length(current_length: u64) -> OssError {
+pub(crate) fn position_not_equal_to_length(current_length: u64) -> OssError {
     OssError::new(
         StatusCode::CONFLICT,
         "PositionNotEqualToLength",
@@ -383,7 +383,7 @@ pub fn position_not_equal_to_length(current_length: u64) -> OssError {
     .with_header("x-oss-next-append-position", current_length.to_string())
 }
 
-pub fn invalid_digest_format() -> OssError {
+pub(crate) fn invalid_digest_format() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidDigest",
@@ -392,7 +392,7 @@ pub fn invalid_digest_format() -> OssError {
     )
 }
 
-pub fn invalid_digest(calculated_base64: &str) -> OssError {
+pub(crate) fn invalid_digest(calculated_base64: &str) -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidDigest",
@@ -402,7 +402,7 @@ pub fn invalid_digest(calculated_base64: &str) -> OssError {
     .with_element("CalculatedDigest", calculated_base64)
 }
 
-pub fn missing_content_length() -> OssError {
+pub(crate) fn missing_content_length() -> OssError {
     OssError::new(
         StatusCode::LENGTH_REQUIRED,
         "MissingContentLength",
@@ -411,7 +411,7 @@ pub fn missing_content_length() -> OssError {
     )
 }
 
-pub fn invalid_content_length(value: &str) -> OssError {
+pub(crate) fn invalid_content_length(value: &str) -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidArgument",
@@ -423,7 +423,7 @@ pub fn invalid_content_length(value: &str) -> OssError {
 }
 
 /// The request body ended before Content-Length bytes arrived.
-pub fn incomplete_body() -> OssError {
+pub(crate) fn incomplete_body() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "IncompleteBody",
@@ -434,7 +434,7 @@ pub fn incomplete_body() -> OssError {
 
 /// An append that would make the object larger than 5 GiB. The Code is the best evidence in
 /// the 400 doc ("Append upload … cannot be larger than 5 GB"); emulator-chosen EC.
-pub fn inline_data_too_large() -> OssError {
+pub(crate) fn inline_data_too_large() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InlineDataTooLarge",
@@ -444,7 +444,7 @@ pub fn inline_data_too_large() -> OssError {
 }
 
 /// A PutObject body over 5 GiB. Emulator-chosen EC.
-pub fn entity_too_large() -> OssError {
+pub(crate) fn entity_too_large() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "EntityTooLarge",
@@ -453,7 +453,7 @@ pub fn entity_too_large() -> OssError {
     )
 }
 
-pub fn invalid_object_acl(value: &str) -> OssError {
+pub(crate) fn invalid_object_acl(value: &str) -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidArgument",
@@ -464,7 +464,7 @@ pub fn invalid_object_acl(value: &str) -> OssError {
     .with_element("ArgumentValue", value)
 }
 
-pub fn invalid_storage_class(value: &str) -> OssError {
+pub(crate) fn invalid_storage_class(value: &str) -> OssError {
     let ec = if value.is_empty() {
         "0017-00000131"
     } else {
@@ -481,7 +481,7 @@ pub fn invalid_storage_class(value: &str) -> OssError {
 }
 
 /// Unsupported `x-oss-server-side-encryption` (or data-encryption) value. Emulator-chosen EC.
-pub fn invalid_encryption(header: &str, value: &str) -> OssError {
+pub(crate) fn invalid_encryption(header: &str, value: &str) -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidEncryptionAlgorithmError",
@@ -492,7 +492,7 @@ pub fn invalid_encryption(header: &str, value: &str) -> OssError {
     .with_element("ArgumentValue", value)
 }
 
-pub fn metadata_too_large() -> OssError {
+pub(crate) fn metadata_too_large() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidArgument",
@@ -501,7 +501,7 @@ pub fn metadata_too_large() -> OssError {
     )
 }
 
-pub fn invalid_metadata_name(name: &str) -> OssError {
+pub(crate) fn invalid_metadata_name(name: &str) -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidArgument",
@@ -512,7 +512,7 @@ pub fn invalid_metadata_name(name: &str) -> OssError {
 }
 
 /// Key not valid UTF-8 after percent-decoding, empty, or too long. Emulator-chosen EC.
-pub fn invalid_object_name(message: &str) -> OssError {
+pub(crate) fn invalid_object_name(message: &str) -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidObjectName",
@@ -522,7 +522,7 @@ pub fn invalid_object_name(message: &str) -> OssError {
 }
 
 /// Emulator-chosen EC.
-pub fn invalid_uri() -> OssError {
+pub(crate) fn invalid_uri() -> OssError {
     OssError::new(
         StatusCode::BAD_REQUEST,
         "InvalidURI",
@@ -532,7 +532,7 @@ pub fn invalid_uri() -> OssError {
 }
 
 /// Emulator-chosen EC.
-pub fn invalid_range(length: u64) -> OssError {
+pub(crate) fn invalid_range(length: u64) -> OssError {
     OssError::new(
         StatusCode::RANGE_NOT_SATISFIABLE,
         "InvalidRange",
@@ -543,7 +543,7 @@ pub fn invalid_range(length: u64) -> OssError {
 }
 
 /// `x-oss-forbid-overwrite: true` on an existing object. Emulator-chosen EC.
-pub fn file_already_exists() -> OssError {
+pub(crate) fn file_already_exists() -> OssError {
     OssError::new(
         StatusCode::CONFLICT,
         "FileAlreadyExists",
@@ -553,7 +553,7 @@ pub fn file_already_exists() -> OssError {
 }
 
 /// An operation the emulator does not implement. Emulator-chosen EC.
-pub fn not_implemented(what: &str) -> OssError {
+pub(crate) fn not_implemented(what: &str) -> OssError {
     OssError::new(
         StatusCode::NOT_IMPLEMENTED,
         "NotImplemented",
@@ -563,13 +563,20 @@ pub fn not_implemented(what: &str) -> OssError {
 }
 
 /// Storage failure inside the emulator. Emulator-chosen EC.
-pub fn internal_error(detail: &str) -> OssError {
+pub(crate) fn internal_error(detail: &str) -> OssError {
     OssError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "InternalError",
         format!("We encountered an internal error. Please try again. ({detail})"),
         "0000-00000500",
     )
+}
+
+/// A storage failure (disk full, I/O error): the client gets a 500, the cause goes to stderr
+/// only.
+pub(crate) fn storage_error(e: std::io::Error) -> OssError {
+    eprintln!("oss-emulator: storage error: {e}");
+    internal_error("storage failure")
 }
 
 #[cfg(test)]

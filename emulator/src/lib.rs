@@ -19,25 +19,49 @@
 //! emulator.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! # Layers
+//!
+//! Lowest first. A module imports only modules of lower layers (and its own files), so no two
+//! files import each other, directly or through others:
+//!
+//! 1. `clock`, `errors`, `staging`: time and HTTP dates, OSS error answers, reusable upload
+//!    buffers (no imports from the crate).
+//! 2. `routing`: bucket, key and operation of a request (style, percent-decoding).
+//! 3. `store`: objects in memory or in a data directory, per-key locks, uploads, commits.
+//! 4. `http/`: HTTP plumbing: body types, receiving and draining bodies, header reading,
+//!    `Range`, the common headers and error rendering of every answer.
+//! 5. `faults/`: fault specs, the queue, and carrying a fault out on one request.
+//! 6. `config`: [`EmulatorConfig`].
+//! 7. `auth/`: V1/V4 signatures, request time, STS tokens.
+//! 8. `state`: what every connection shares (configuration, store, request log, fault queue).
+//! 9. `ops/`: routing, authentication and the object operations, one file each.
+//! 10. `admin`: the optional `/__faults` and `/__restart` endpoint.
+//! 11. `server`: accept loop, connections, restarts, shutdown.
+//!
+//! `lib.rs` ([`start`], [`RunningEmulator`]) and `main.rs` (the CLI) sit on top.
 
-pub mod admin;
+mod admin;
+// Public for the fuzz harness (`fuzz/harness.rs` uses `auth::parse`).
 pub mod auth;
-pub mod clock;
-pub mod config;
-pub mod errors;
+mod clock;
+mod config;
+mod errors;
 pub mod faults;
-pub mod ops;
-pub mod routing;
-pub mod server;
+mod http;
+mod ops;
+mod routing;
+mod server;
 mod staging;
-pub mod store;
+mod state;
+mod store;
 
 pub use config::EmulatorConfig;
 pub use faults::{Fault, FaultAction, FaultOp, FiredFault};
-pub use server::RequestRecord;
+pub use state::RequestRecord;
 pub use store::StoredObject;
 
-use server::Shared;
+use state::Shared;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;

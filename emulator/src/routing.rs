@@ -12,10 +12,10 @@ use hyper::Method;
 use std::net::IpAddr;
 
 /// Longest key OSS accepts, in bytes.
-pub const MAX_KEY_BYTES: usize = 1023;
+pub(crate) const MAX_KEY_BYTES: usize = 1023;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
+pub(crate) struct Route {
     pub bucket: Option<String>,
     /// Raw UTF-8 key (percent-decoded). `None` for bucket- or service-level requests.
     pub key: Option<String>,
@@ -25,12 +25,12 @@ pub struct Route {
 }
 
 impl Route {
-    pub fn has_param(&self, name: &str) -> bool {
+    pub(crate) fn has_param(&self, name: &str) -> bool {
         self.query.iter().any(|(k, _)| k == name)
     }
 
     /// The value of the first parameter with this name (`Some(None)` for a bare name).
-    pub fn param(&self, name: &str) -> Option<Option<&str>> {
+    pub(crate) fn param(&self, name: &str) -> Option<Option<&str>> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
@@ -40,7 +40,7 @@ impl Route {
 
 /// What the request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operation {
+pub(crate) enum Operation {
     AppendObject,
     /// `POST /<key>?seal&position=N`.
     SealAppendObject,
@@ -53,7 +53,7 @@ pub enum Operation {
 }
 
 /// Splits the request target into a `Route`.
-pub fn resolve(
+pub(crate) fn resolve(
     host: &str,
     path: &str,
     raw_query: Option<&str>,
@@ -96,7 +96,7 @@ pub fn resolve(
 
 /// Which operation a method on a route is. Query parameters that select another OSS API
 /// (acl, tagging, symlink, uploads, …) make it Unsupported rather than silently ignored.
-pub fn operation(method: &Method, route: &Route) -> Operation {
+pub(crate) fn operation(method: &Method, route: &Route) -> Operation {
     let Some(_key) = &route.key else {
         let level = if route.bucket.is_some() {
             "bucket-level"
@@ -238,7 +238,7 @@ fn decode_key(raw: &str) -> Result<String, OssError> {
 }
 
 /// Splits and decodes a query string. `+` means a space in query strings (form encoding).
-pub fn parse_query(raw: &str) -> Result<Vec<(String, Option<String>)>, OssError> {
+pub(crate) fn parse_query(raw: &str) -> Result<Vec<(String, Option<String>)>, OssError> {
     let mut out = Vec::new();
     for part in raw.split('&') {
         if part.is_empty() {

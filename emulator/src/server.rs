@@ -1,19 +1,19 @@
-//! The HTTP side: accept loop, per-connection HTTP/1.1 with keep-alive, common response
-//! headers, error rendering, the request log, graceful shutdown, and the machinery of scripted
-//! faults (dropping or resetting a connection instead of answering, restarting the server on
-//! the same port, the optional `/__faults` admin endpoint).
+//! The top of the server: accept loop, per-connection HTTP/1.1 with keep-alive, the request
+//! log, graceful shutdown, and the connection side of scripted faults (dropping or resetting a
+//! connection instead of answering, restarting the server on the same port, handing
+//! `/__faults` to the admin endpoint).
 
 use crate::clock;
 use crate::config::EmulatorConfig;
-use crate::errors::OssError;
-use crate::faults::{Fault, FaultQueue};
-use crate::ops::{self, Body, FaultState};
+use crate::faults::FaultState;
+use crate::http::body::Body;
+use crate::http::headers::header_str;
+use crate::http::receive::drain;
+use crate::http::response::{add_common_headers, error_response};
+use crate::ops;
+use crate::state::{RequestRecord, RestartRequest, Shared};
 use crate::store::Store;
-use base64::Engine as _;
-use http_body_util::BodyExt;
-use hyper::body::{Body as _, Incoming};
-
-use hyper::http::request::Parts;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
@@ -22,78 +22,13 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
-
-/// One request as the emulator saw and answered it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestRecord {
-    pub method: String,
-    /// The request path as sent (still percent-encoded).
-    pub path: String,
-    /// The raw query string (empty when there is none).
-    pub query: String,
-    pub status: u16,
-    /// The OSS error Code, for error answers.
-    pub error_code: Option<String>,
-    /// The OSS EC, for error answers.
-    pub ec: Option<String>,
-    pub request_id: String,
-    /// The scripted fault that hit the request (its spec action name), if any. `status` is 0
-    /// when the fault dropped or reset the connection instead of answering.
-    pub fault: Option<String>,
-}
-
-/// State shared by all connections.
-pub struct Shared {
-    pub config: EmulatorConfig,
-    store: RwLock<Arc<Store>>,
-    pub log: Mutex<Vec<RequestRecord>>,
-    pub(crate) faults: Mutex<FaultQueue>,
-    /// Bumped by a restart: every connection closes.
-    kill_all: watch::Sender<u64>,
-    /// Requests being handled (a restart waits for them).
-    inflight: watch::Sender<usize>,
-    restarts: mpsc::UnboundedSender<RestartRequest>,
-}
-
-impl Shared {
-    /// The store (replaced by a restart in data-dir mode).
-    pub fn store(&self) -> Arc<Store> {
-        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Queues a fault.
-    pub fn inject(&self, fault: Fault) {
-        self.faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(fault);
-    }
-
-    /// A function that asks for a restart, usable from another task.
-    pub(crate) fn restart_handle(&self) -> impl Fn(Duration) + Send + 'static {
-        let restarts = self.restarts.clone();
-        move |down| {
-            let _ = restarts.send(RestartRequest { down, done: None });
-        }
-    }
-
-    /// Asks the accept loop to restart the server; `done` hears when it listens again.
-    pub(crate) fn request_restart(&self, down: Duration, done: Option<oneshot::Sender<()>>) {
-        let _ = self.restarts.send(RestartRequest { down, done });
-    }
-}
-
-pub(crate) struct RestartRequest {
-    down: Duration,
-    done: Option<oneshot::Sender<()>>,
-}
 
 /// Counts a request as in flight while it lives.
 struct InflightGuard<'a>(&'a watch::Sender<usize>);
@@ -118,11 +53,6 @@ enum Reply {
     Disconnect(bool),
 }
 
-/// A body left unread by a handler (an early error) is drained up to this much so the client,
-/// which may still be sending, gets the answer instead of a reset. Beyond it, the connection is
-/// closed after the answer.
-const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
-const DRAIN_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long shutdown waits for in-flight requests before cutting connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -141,20 +71,8 @@ pub(crate) async fn spawn(
     let store = open_store(&config).await?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let mut queue = FaultQueue::default();
-    for fault in &config.faults {
-        queue.push(fault.clone());
-    }
     let (restarts, restart_rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared {
-        config,
-        store: RwLock::new(Arc::new(store)),
-        log: Mutex::new(Vec::new()),
-        faults: Mutex::new(queue),
-        kill_all: watch::channel(0).0,
-        inflight: watch::channel(0).0,
-        restarts,
-    });
+    let shared = Arc::new(Shared::new(config, store, restarts));
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, addr, shared.clone(), rx, restart_rx));
     Ok((addr, shared, tx, task))
@@ -205,8 +123,7 @@ async fn accept_loop(
                 if shared.config.data_dir.is_some() {
                     match open_store(&shared.config).await {
                         Ok(store) => {
-                            *shared.store.write().unwrap_or_else(|e| e.into_inner()) =
-                                Arc::new(store);
+                            shared.replace_store(store);
                         }
                         Err(e) => eprintln!("oss-emulator: reloading the store failed: {e}"),
                     }
@@ -403,9 +320,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
     if let Some(unread) = body.take() {
         close = !drain(unread, &parts).await;
     }
-    let host = ops::header_str(&parts.headers, "host")
-        .unwrap_or("")
-        .to_string();
+    let host = header_str(&parts.headers, "host").unwrap_or("").to_string();
     let (mut response, error) = match result {
         Ok(response) => (response, None),
         Err(err) => (
@@ -437,56 +352,6 @@ fn log_request(shared: &Shared, record: RequestRecord) {
         .push(record);
 }
 
-/// Headers every OSS response carries.
-fn add_common_headers(
-    response: &mut Response<Body>,
-    request_id: &str,
-    now: std::time::SystemTime,
-    close: bool,
-) {
-    let headers = response.headers_mut();
-    headers.insert(
-        "x-oss-request-id",
-        request_id.parse().expect("hex is a valid header"),
-    );
-    headers.insert(
-        "date",
-        clock::http_date(now)
-            .parse()
-            .expect("date is a valid header"),
-    );
-    headers.insert("server", "AliyunOSS".parse().expect("valid header"));
-    if close {
-        headers.insert("connection", "close".parse().expect("valid header"));
-    }
-}
-
-/// The error as an HTTP response: XML body, or for HEAD (which has no body) the XML
-/// base64-encoded in `x-oss-err`, as OSS does.
-fn error_response(err: &OssError, request_id: &str, host: &str, head: bool) -> Response<Body> {
-    let xml = err.to_xml(request_id, host);
-    let mut builder = Response::builder()
-        .status(err.status)
-        .header("content-type", "application/xml")
-        .header("x-oss-ec", err.ec);
-    for (name, value) in &err.headers {
-        builder = builder.header(*name, value.as_str());
-    }
-    let body = if head {
-        builder = builder
-            .header(
-                "x-oss-err",
-                base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()),
-            )
-            .header("content-length", "0");
-        ops::empty_body()
-    } else {
-        builder = builder.header("content-length", xml.len().to_string());
-        ops::full_body(xml)
-    };
-    builder.body(body).expect("valid error response")
-}
-
 /// Listens on the same address again after a restart (retrying briefly: the old socket may
 /// take a moment to go).
 async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
@@ -498,41 +363,6 @@ async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
     }
     eprintln!("oss-emulator: cannot listen on {addr} again after a restart");
     None
-}
-
-/// Reads and discards an unread request body. Returns whether the connection can be kept
-/// (the body was fully consumed).
-async fn drain(mut body: Incoming, parts: &Parts) -> bool {
-    if body.is_end_stream() {
-        return true;
-    }
-    // A client waiting for `100 Continue` has not sent the body: answering now without reading
-    // it is exactly right, but the connection cannot be reused.
-    let expects_continue = parts
-        .headers
-        .get("expect")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    // Too much declared to be worth reading (e.g. an append refused for exceeding 5 GiB):
-    // answer at once and close.
-    if expects_continue || body.size_hint().lower() > DRAIN_LIMIT {
-        return false;
-    }
-    let mut total = 0u64;
-    loop {
-        match tokio::time::timeout(DRAIN_IDLE_TIMEOUT, body.frame()).await {
-            Ok(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    total += data.len() as u64;
-                    if total > DRAIN_LIMIT {
-                        return false;
-                    }
-                }
-            }
-            Ok(None) => return true,
-            Ok(Some(Err(_))) | Err(_) => return false,
-        }
-    }
 }
 
 /// 24 upper-case hex characters, like OSS request ids.

@@ -30,7 +30,7 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// What the emulator knows about a committed object, besides its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectMeta {
+pub(crate) struct ObjectMeta {
     pub key: String,
     pub appendable: bool,
     pub length: u64,
@@ -76,7 +76,7 @@ struct Committed {
 }
 
 /// One key's lock and committed state.
-pub struct Slot {
+pub(crate) struct Slot {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     state: RwLock<Option<Committed>>,
     /// `<bucket dir>/<md5(key)>` in disk mode.
@@ -84,7 +84,7 @@ pub struct Slot {
 }
 
 /// Bytes to send for a read: already in memory, or an open file positioned nowhere yet.
-pub enum ReadSource {
+pub(crate) enum ReadSource {
     Memory(Bytes),
     File {
         file: std::fs::File,
@@ -98,14 +98,14 @@ struct Bucket {
     slots: Mutex<HashMap<String, Arc<Slot>>>,
 }
 
-pub struct Store {
+pub(crate) struct Store {
     buckets: HashMap<String, Bucket>,
 }
 
 impl Store {
     /// Opens the store: in memory when `data_dir` is `None`, else loads (and repairs) what the
     /// directory holds for the configured buckets.
-    pub fn open(buckets: &[String], data_dir: Option<&Path>) -> io::Result<Store> {
+    pub(crate) fn open(buckets: &[String], data_dir: Option<&Path>) -> io::Result<Store> {
         let mut map = HashMap::new();
         for name in buckets {
             let dir = match data_dir {
@@ -131,12 +131,12 @@ impl Store {
         Ok(Store { buckets: map })
     }
 
-    pub fn has_bucket(&self, bucket: &str) -> bool {
+    pub(crate) fn has_bucket(&self, bucket: &str) -> bool {
         self.buckets.contains_key(bucket)
     }
 
     /// The slot for a key (created on first use; a slot may hold no object).
-    pub fn slot(&self, bucket: &str, key: &str) -> Option<Arc<Slot>> {
+    pub(crate) fn slot(&self, bucket: &str, key: &str) -> Option<Arc<Slot>> {
         let b = self.buckets.get(bucket)?;
         let mut slots = b.slots.lock().unwrap_or_else(|e| e.into_inner());
         let slot = slots.entry(key.to_string()).or_insert_with(|| {
@@ -149,14 +149,14 @@ impl Store {
 
     /// The slot for a key if one exists (reads use this, so looking up absent keys does not
     /// grow the slot table).
-    pub fn existing_slot(&self, bucket: &str, key: &str) -> Option<Arc<Slot>> {
+    pub(crate) fn existing_slot(&self, bucket: &str, key: &str) -> Option<Arc<Slot>> {
         let b = self.buckets.get(bucket)?;
         let slots = b.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.get(key).cloned()
     }
 
     /// A full copy of an object (reads the file in disk mode).
-    pub fn snapshot(&self, bucket: &str, key: &str) -> Option<StoredObject> {
+    pub(crate) fn snapshot(&self, bucket: &str, key: &str) -> Option<StoredObject> {
         let slot = self.existing_slot(bucket, key)?;
         let meta = slot.meta()?;
         let data = match slot.read(0, meta.length).ok()?? {
@@ -196,7 +196,7 @@ impl Slot {
     }
 
     /// The committed metadata, if the object exists.
-    pub fn meta(&self) -> Option<ObjectMeta> {
+    pub(crate) fn meta(&self) -> Option<ObjectMeta> {
         self.state
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -207,7 +207,7 @@ impl Slot {
     /// Bytes `[offset, offset+len)` of the committed object (`None` if it does not exist).
     /// In disk mode the file is opened under the state lock, so a concurrent overwrite that
     /// unlinks the old generation cannot pull it away mid-read.
-    pub fn read(&self, offset: u64, len: u64) -> io::Result<Option<ReadSource>> {
+    pub(crate) fn read(&self, offset: u64, len: u64) -> io::Result<Option<ReadSource>> {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
         let Some(c) = state.as_ref() else {
             return Ok(None);
@@ -227,7 +227,7 @@ impl Slot {
     }
 
     /// Takes the key's write lock (waits for other mutations of the same key).
-    pub async fn lock(self: &Arc<Self>) -> SlotGuard {
+    pub(crate) async fn lock(self: &Arc<Self>) -> SlotGuard {
         let guard = self.write_lock.clone().lock_owned().await;
         SlotGuard {
             _guard: guard,
@@ -237,14 +237,14 @@ impl Slot {
 }
 
 /// Exclusive access to one key for a mutation.
-pub struct SlotGuard {
+pub(crate) struct SlotGuard {
     _guard: tokio::sync::OwnedMutexGuard<()>,
     slot: Arc<Slot>,
 }
 
 /// An upload in progress: bytes go to a staging buffer (memory) or straight to the data file
 /// (disk), never committed until `commit`.
-pub struct Upload {
+pub(crate) struct Upload {
     kind: UploadKind,
     target: UploadTarget,
     written: u64,
@@ -263,7 +263,7 @@ enum UploadTarget {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum UploadKind {
+pub(crate) enum UploadKind {
     /// Append after the committed bytes (or create an appendable object).
     Append,
     /// Replace the object with new bytes.
@@ -271,14 +271,18 @@ pub enum UploadKind {
 }
 
 impl SlotGuard {
-    pub fn meta(&self) -> Option<ObjectMeta> {
+    pub(crate) fn meta(&self) -> Option<ObjectMeta> {
         self.slot.meta()
     }
 
     /// Starts writing. For an append to an existing object the bytes go after its committed
     /// length; otherwise into a new buffer or a new generation file. `expected_len` (the
     /// request's Content-Length) sizes an in-memory staging buffer up front.
-    pub async fn begin(&self, kind: UploadKind, expected_len: Option<u64>) -> io::Result<Upload> {
+    pub(crate) async fn begin(
+        &self,
+        kind: UploadKind,
+        expected_len: Option<u64>,
+    ) -> io::Result<Upload> {
         let Some(base) = &self.slot.base else {
             return Ok(Upload {
                 kind,
@@ -336,7 +340,7 @@ impl SlotGuard {
 
     /// Makes the upload the object's committed state. `meta` is the complete new metadata
     /// (its `length` must equal the old length plus the bytes written for an append).
-    pub async fn commit(&self, upload: Upload, meta: ObjectMeta) -> io::Result<()> {
+    pub(crate) async fn commit(&self, upload: Upload, meta: ObjectMeta) -> io::Result<()> {
         match upload.target {
             UploadTarget::Memory(bytes) => {
                 let mut state = self.slot.state.write().unwrap_or_else(|e| e.into_inner());
@@ -400,7 +404,7 @@ impl SlotGuard {
 
     /// Replaces the committed metadata of an existing object, data unchanged (sealing). Durable
     /// before it returns in disk mode.
-    pub async fn update_meta(&self, meta: ObjectMeta) -> io::Result<()> {
+    pub(crate) async fn update_meta(&self, meta: ObjectMeta) -> io::Result<()> {
         let data_path = {
             let state = self.slot.state.read().unwrap_or_else(|e| e.into_inner());
             match state.as_ref() {
@@ -422,7 +426,7 @@ impl SlotGuard {
     }
 
     /// Deletes the object (no-op when absent).
-    pub async fn delete(&self) -> io::Result<()> {
+    pub(crate) async fn delete(&self) -> io::Result<()> {
         if let Some(base) = &self.slot.base {
             let meta_path = sidecar_path(base);
             match tokio::fs::remove_file(&meta_path).await {
@@ -449,7 +453,7 @@ impl SlotGuard {
 }
 
 impl Upload {
-    pub async fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+    pub(crate) async fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
         match &mut self.target {
             UploadTarget::Memory(buf) => buf.extend_from_slice(chunk),
             UploadTarget::Disk { file, .. } => file.write_all(chunk).await?,
@@ -458,12 +462,12 @@ impl Upload {
         Ok(())
     }
 
-    pub fn written(&self) -> u64 {
+    pub(crate) fn written(&self) -> u64 {
         self.written
     }
 
     /// Throws the upload away; the committed object is unchanged.
-    pub async fn abort(self) {
+    pub(crate) async fn abort(self) {
         if let UploadTarget::Disk {
             mut file,
             path,

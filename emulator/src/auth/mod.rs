@@ -12,13 +12,13 @@ use crate::clock;
 use crate::config::EmulatorConfig;
 use crate::errors::{self, OssError, SignatureMismatch};
 use oss_append::signing::{v1, v4, SignableRequest};
-use parse::{Authorization, V1Authorization, V4Authorization};
+use parse::{Authorization, CredentialScope, V1Authorization, V4Authorization};
 
 /// Largest accepted difference between the request time and the server clock (15 minutes).
-pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
+pub(crate) const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
 /// Everything authentication looks at.
-pub struct AuthRequest<'a> {
+pub(crate) struct AuthRequest<'a> {
     pub method: &'a str,
     pub bucket: Option<&'a str>,
     pub key: Option<&'a str>,
@@ -66,7 +66,7 @@ const PRESIGN_PARAMS: &[&str] = &[
 ];
 
 /// Authenticates a request against the configured credentials.
-pub fn authenticate(config: &EmulatorConfig, req: &AuthRequest<'_>) -> Result<(), OssError> {
+pub(crate) fn authenticate(config: &EmulatorConfig, req: &AuthRequest<'_>) -> Result<(), OssError> {
     let Some(value) = req.header("authorization") else {
         if req
             .query
@@ -128,6 +128,20 @@ fn verify_v4(
     req: &AuthRequest<'_>,
     auth: &V4Authorization,
 ) -> Result<(), OssError> {
+    // The order matters: a request with several problems gets the error of the first one.
+    let scope = check_v4_form(req, auth)?;
+    check_v4_scope(config, auth, scope)?;
+    let datetime = check_v4_time(req, auth, scope)?;
+    check_security_token(config, req, &scope.access_key_id)?;
+    check_v4_signature(config, req, auth, scope, datetime)
+}
+
+/// The form of a V4 Authorization: a complete credential scope, non-empty AdditionalHeaders,
+/// and an unsigned payload.
+fn check_v4_form<'a>(
+    req: &AuthRequest<'_>,
+    auth: &'a V4Authorization,
+) -> Result<&'a CredentialScope, OssError> {
     let invalid_credential = || {
         errors::v4_invalid(
             "0002-00000213",
@@ -157,6 +171,15 @@ fn verify_v4(
             content_sha.unwrap_or(""),
         ));
     }
+    Ok(scope)
+}
+
+/// The credential scope against this server: its region, the product, the access key.
+fn check_v4_scope(
+    config: &EmulatorConfig,
+    auth: &V4Authorization,
+    scope: &CredentialScope,
+) -> Result<(), OssError> {
     if scope.region.starts_with("oss-") {
         return Err(errors::v4_invalid(
             "0002-00000226",
@@ -187,6 +210,16 @@ fn verify_v4(
     if scope.access_key_id != config.access_key_id {
         return Err(errors::invalid_access_key_id(&scope.access_key_id));
     }
+    Ok(())
+}
+
+/// The request time (`x-oss-date`): present, well-formed, on the scope's date, and close to the
+/// server clock. Returns the value, which is part of what was signed.
+fn check_v4_time<'a>(
+    req: &'a AuthRequest<'_>,
+    auth: &V4Authorization,
+    scope: &CredentialScope,
+) -> Result<&'a str, OssError> {
     let datetime = req
         .header("x-oss-date")
         .ok_or_else(|| errors::date_missing(true))?;
@@ -201,8 +234,17 @@ fn verify_v4(
         ));
     }
     check_skew(request_time, req.now_unix, datetime)?;
-    check_security_token(config, req, &scope.access_key_id)?;
+    Ok(datetime)
+}
 
+/// Recomputes the V4 signature over what was received and compares it with the one sent.
+fn check_v4_signature(
+    config: &EmulatorConfig,
+    req: &AuthRequest<'_>,
+    auth: &V4Authorization,
+    scope: &CredentialScope,
+    datetime: &str,
+) -> Result<(), OssError> {
     let signable = req.signable();
     let names: Vec<&str> = auth
         .additional_headers

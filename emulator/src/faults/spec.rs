@@ -1,27 +1,5 @@
-//! Deterministic, scriptable faults: the emulator misbehaves exactly when told to, so that a
-//! client's recovery can be tested without luck.
-//!
-//! A [`Fault`] names an [`FaultAction`], the operation it applies to (AppendObject unless
-//! said otherwise), optionally one key, how many matching requests it hits (`count`) and how
-//! many matching requests it lets through first (`skip`). Faults wait in a FIFO queue; each
-//! authenticated request consults the first fault that matches its operation and key: while
-//! that fault's `skip` is positive, the request passes and `skip` drops by one; otherwise the
-//! fault fires and its `count` drops by one (it leaves the queue at 0).
-//!
-//! Faults are queued with [`crate::RunningEmulator::inject`], with `--fault SPEC` on the command
-//! line, or — only when `enable_fault_admin` is set (`--enable-fault-admin`) — over HTTP on the
-//! emulator's own port, without a signature:
-//!
-//! * `POST /__faults` with one spec per line queues faults;
-//! * `GET /__faults` lists the queue and what fired;
-//! * `DELETE /__faults` empties the queue;
-//! * `POST /__restart` (optional body `down-ms=N`) restarts the server now.
-//!
-//! A spec is `name=value` pairs separated by `,` or `&`, values percent-decoded:
-//! `action=drop-after-commit,count=2,key=logs/app.log`, `action=status,status=503`,
-//! `action=delay-response,ms=1500`, `action=reset-mid-body,after-bytes=1000`,
-//! `action=slow-read,bytes-per-sec=65536`, `action=corrupt`, `action=restart,after-commit=true`,
-//! `op=head,action=status,status=500`, `skip=3`.
+//! Fault specs: what a [`Fault`] does ([`FaultAction`]), which requests it hits ([`FaultOp`],
+//! key, count, skip), and the `name=value` text form used by the CLI and the admin endpoint.
 
 use crate::routing::percent_decode_str;
 use std::fmt;
@@ -142,7 +120,7 @@ impl FaultOp {
         })
     }
 
-    fn matches(self, op: FaultOp) -> bool {
+    pub(super) fn matches(self, op: FaultOp) -> bool {
         self == FaultOp::Any || self == op
     }
 }
@@ -256,88 +234,132 @@ impl Fault {
 
     /// Parses a spec (see the module documentation).
     pub fn parse(spec: &str) -> Result<Fault, String> {
-        let mut action_name: Option<String> = None;
-        let mut params: Vec<(String, String)> = Vec::new();
-        for part in spec.split([',', '&']) {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            let (name, value) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{part:?} is not name=value"))?;
-            let value = percent_decode_str(value.trim())
-                .ok_or_else(|| format!("bad percent-encoding in {part:?}"))?;
-            let name = name.trim().to_ascii_lowercase();
-            if name == "action" {
-                action_name = Some(value);
-            } else {
-                params.push((name, value));
-            }
-        }
-        let action_name = action_name.ok_or("missing action=…")?;
+        let (action_name, pairs) = split_spec(spec)?;
         let mut fault = Fault::new(FaultAction::DropAfterCommit);
-        let mut after_bytes = None;
-        let mut status = None;
-        let mut after_commit = false;
-        let mut ms = None;
-        let mut bytes_per_sec = None;
-        let mut down_ms = 200;
-        for (name, value) in &params {
-            let number = || {
-                value
-                    .parse::<u64>()
-                    .map_err(|_| format!("{name} must be a non-negative integer, got {value:?}"))
-            };
+        let mut params = ActionParams::default();
+        for (name, value) in &pairs {
             match name.as_str() {
                 "op" => fault.op = FaultOp::parse(value)?,
                 "key" => fault.key = Some(value.clone()),
                 "count" => {
-                    fault.count = u32::try_from(number()?)
+                    fault.count = u32::try_from(number(name, value)?)
                         .ok()
                         .filter(|c| *c >= 1)
                         .ok_or("count must be between 1 and 2^32-1")?
                 }
-                "skip" => fault.skip = u32::try_from(number()?).map_err(|_| "skip is too large")?,
-                "after-bytes" => after_bytes = Some(number()?),
-                "status" => status = Some(number()?),
-                "after-commit" => {
-                    after_commit = match value.as_str() {
-                        "true" => true,
-                        "false" => false,
-                        _ => {
-                            return Err(format!(
-                                "after-commit must be true or false, got {value:?}"
-                            ))
-                        }
-                    }
+                "skip" => {
+                    fault.skip =
+                        u32::try_from(number(name, value)?).map_err(|_| "skip is too large")?
                 }
-                "ms" => ms = Some(number()?),
-                "bytes-per-sec" => bytes_per_sec = Some(number()?),
-                "down-ms" => down_ms = number()?,
-                _ => return Err(format!("unknown parameter {name:?}")),
+                _ => params.set(name, value)?,
             }
         }
-        fault.action = match action_name.as_str() {
+        fault.action = params.action(&action_name)?;
+        Ok(fault)
+    }
+}
+
+/// A spec's `action` value and its other `name=value` pairs (names lower-cased, values
+/// percent-decoded), in order.
+fn split_spec(spec: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let mut action_name: Option<String> = None;
+    let mut params: Vec<(String, String)> = Vec::new();
+    for part in spec.split([',', '&']) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?} is not name=value"))?;
+        let value = percent_decode_str(value.trim())
+            .ok_or_else(|| format!("bad percent-encoding in {part:?}"))?;
+        let name = name.trim().to_ascii_lowercase();
+        if name == "action" {
+            action_name = Some(value);
+        } else {
+            params.push((name, value));
+        }
+    }
+    let action_name = action_name.ok_or("missing action=…")?;
+    Ok((action_name, params))
+}
+
+/// A spec's numeric value.
+fn number(name: &str, value: &str) -> Result<u64, String> {
+    value
+        .parse::<u64>()
+        .map_err(|_| format!("{name} must be a non-negative integer, got {value:?}"))
+}
+
+/// The parameters of the actions, as a spec gives them (any action may carry any of them).
+struct ActionParams {
+    after_bytes: Option<u64>,
+    status: Option<u64>,
+    after_commit: bool,
+    ms: Option<u64>,
+    bytes_per_sec: Option<u64>,
+    down_ms: u64,
+}
+
+impl Default for ActionParams {
+    fn default() -> Self {
+        ActionParams {
+            after_bytes: None,
+            status: None,
+            after_commit: false,
+            ms: None,
+            bytes_per_sec: None,
+            down_ms: 200,
+        }
+    }
+}
+
+impl ActionParams {
+    fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        match name {
+            "after-bytes" => self.after_bytes = Some(number(name, value)?),
+            "status" => self.status = Some(number(name, value)?),
+            "after-commit" => {
+                self.after_commit = match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(format!("after-commit must be true or false, got {value:?}")),
+                }
+            }
+            "ms" => self.ms = Some(number(name, value)?),
+            "bytes-per-sec" => self.bytes_per_sec = Some(number(name, value)?),
+            "down-ms" => self.down_ms = number(name, value)?,
+            _ => return Err(format!("unknown parameter {name:?}")),
+        }
+        Ok(())
+    }
+
+    /// The named action with its parameters; an action missing one it needs is an error.
+    fn action(&self, name: &str) -> Result<FaultAction, String> {
+        Ok(match name {
             "drop-after-commit" => FaultAction::DropAfterCommit,
             "drop-before-commit" => FaultAction::DropBeforeCommit,
-            "reset-mid-body" => FaultAction::ResetMidBody { after_bytes },
+            "reset-mid-body" => FaultAction::ResetMidBody {
+                after_bytes: self.after_bytes,
+            },
             "status" => {
-                let status = status.ok_or("action=status needs status=5xx")?;
+                let status = self.status.ok_or("action=status needs status=5xx")?;
                 if !(500..=599).contains(&status) {
                     return Err(format!("status must be a 5xx code, got {status}"));
                 }
                 FaultAction::Status {
                     status: status as u16,
-                    after_commit,
+                    after_commit: self.after_commit,
                 }
             }
             "delay-response" => FaultAction::DelayResponse {
-                ms: ms.ok_or("action=delay-response needs ms=N")?,
+                ms: self.ms.ok_or("action=delay-response needs ms=N")?,
             },
             "slow-read" => {
-                let bytes_per_sec =
-                    bytes_per_sec.ok_or("action=slow-read needs bytes-per-sec=N")?;
+                let bytes_per_sec = self
+                    .bytes_per_sec
+                    .ok_or("action=slow-read needs bytes-per-sec=N")?;
                 if bytes_per_sec == 0 {
                     return Err("bytes-per-sec must be at least 1".into());
                 }
@@ -345,8 +367,8 @@ impl Fault {
             }
             "corrupt" => FaultAction::CorruptBody,
             "restart" => FaultAction::Restart {
-                after_commit,
-                down_ms,
+                after_commit: self.after_commit,
+                down_ms: self.down_ms,
             },
             other => {
                 return Err(format!(
@@ -354,8 +376,7 @@ impl Fault {
                      reset-mid-body, status, delay-response, slow-read, corrupt, restart)"
                 ))
             }
-        };
-        Ok(fault)
+        })
     }
 }
 
@@ -384,66 +405,6 @@ impl fmt::Display for Fault {
             write!(f, ",key={}", percent_encode(key))?;
         }
         write!(f, ",count={},skip={}", self.count, self.skip)
-    }
-}
-
-/// A fault that hit a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FiredFault {
-    /// What was done.
-    pub action: FaultAction,
-    /// The request's operation.
-    pub op: FaultOp,
-    /// The request's key.
-    pub key: String,
-}
-
-/// The queue of pending faults and the record of fired ones.
-#[derive(Debug, Default)]
-pub(crate) struct FaultQueue {
-    pending: Vec<Fault>,
-    fired: Vec<FiredFault>,
-}
-
-impl FaultQueue {
-    pub(crate) fn push(&mut self, fault: Fault) {
-        self.pending.push(fault);
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.pending.clear();
-    }
-
-    pub(crate) fn pending(&self) -> Vec<Fault> {
-        self.pending.clone()
-    }
-
-    pub(crate) fn fired(&self) -> Vec<FiredFault> {
-        self.fired.clone()
-    }
-
-    /// The action hitting a request for `op` on `key`, if any (see the module docs).
-    pub(crate) fn take(&mut self, op: FaultOp, key: &str) -> Option<FaultAction> {
-        let index = self
-            .pending
-            .iter()
-            .position(|f| f.op.matches(op) && f.key.as_deref().is_none_or(|k| k == key))?;
-        let fault = &mut self.pending[index];
-        if fault.skip > 0 {
-            fault.skip -= 1;
-            return None;
-        }
-        let action = fault.action.clone();
-        fault.count -= 1;
-        if fault.count == 0 {
-            self.pending.remove(index);
-        }
-        self.fired.push(FiredFault {
-            action: action.clone(),
-            op,
-            key: key.to_owned(),
-        });
-        Some(action)
     }
 }
 
@@ -504,33 +465,5 @@ mod tests {
             let err = Fault::parse(spec).unwrap_err();
             assert!(err.contains(needle), "{spec}: {err}");
         }
-    }
-
-    #[test]
-    fn queue_order_skip_count_and_key() {
-        let mut q = FaultQueue::default();
-        q.push(Fault::drop_after_commit().for_key("a").times(2).after(1));
-        q.push(Fault::status(503).on(FaultOp::Head));
-        assert_eq!(q.take(FaultOp::Append, "b"), None);
-        assert_eq!(q.take(FaultOp::Append, "a"), None); // skipped
-        assert_eq!(
-            q.take(FaultOp::Append, "a"),
-            Some(FaultAction::DropAfterCommit)
-        );
-        assert_eq!(
-            q.take(FaultOp::Head, "a"),
-            Some(FaultAction::Status {
-                status: 503,
-                after_commit: false
-            })
-        );
-        assert_eq!(q.take(FaultOp::Head, "a"), None);
-        assert_eq!(
-            q.take(FaultOp::Append, "a"),
-            Some(FaultAction::DropAfterCommit)
-        );
-        assert_eq!(q.take(FaultOp::Append, "a"), None);
-        assert!(q.pending().is_empty());
-        assert_eq!(q.fired().len(), 3);
     }
 }

@@ -1,0 +1,104 @@
+//! State shared by every connection and handler: configuration, the store, the request log,
+//! the fault queue, and the channels through which a restart is asked for. The server (which
+//! creates it) and the handlers (which use it) both import this module, never each other.
+
+use crate::config::EmulatorConfig;
+use crate::faults::{Fault, FaultQueue};
+use crate::store::Store;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// One request as the emulator saw and answered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    /// The request path as sent (still percent-encoded).
+    pub path: String,
+    /// The raw query string (empty when there is none).
+    pub query: String,
+    pub status: u16,
+    /// The OSS error Code, for error answers.
+    pub error_code: Option<String>,
+    /// The OSS EC, for error answers.
+    pub ec: Option<String>,
+    pub request_id: String,
+    /// The scripted fault that hit the request (its spec action name), if any. `status` is 0
+    /// when the fault dropped or reset the connection instead of answering.
+    pub fault: Option<String>,
+}
+
+/// State shared by all connections.
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    store: RwLock<Arc<Store>>,
+    pub log: Mutex<Vec<RequestRecord>>,
+    pub(crate) faults: Mutex<FaultQueue>,
+    /// Bumped by a restart: every connection closes.
+    pub(crate) kill_all: watch::Sender<u64>,
+    /// Requests being handled (a restart waits for them).
+    pub(crate) inflight: watch::Sender<usize>,
+    restarts: mpsc::UnboundedSender<RestartRequest>,
+}
+
+impl Shared {
+    /// The state of a server about to start: the configured faults queued, nothing logged.
+    pub(crate) fn new(
+        config: EmulatorConfig,
+        store: Store,
+        restarts: mpsc::UnboundedSender<RestartRequest>,
+    ) -> Shared {
+        let mut queue = FaultQueue::default();
+        for fault in &config.faults {
+            queue.push(fault.clone());
+        }
+        Shared {
+            config,
+            store: RwLock::new(Arc::new(store)),
+            log: Mutex::new(Vec::new()),
+            faults: Mutex::new(queue),
+            kill_all: watch::channel(0).0,
+            inflight: watch::channel(0).0,
+            restarts,
+        }
+    }
+
+    /// The store (replaced by a restart in data-dir mode).
+    pub(crate) fn store(&self) -> Arc<Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Puts a reloaded store in place (a restart in data-dir mode).
+    pub(crate) fn replace_store(&self, store: Store) {
+        *self.store.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(store);
+    }
+
+    /// Queues a fault.
+    pub(crate) fn inject(&self, fault: Fault) {
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(fault);
+    }
+
+    /// A function that asks for a restart, usable from another task.
+    pub(crate) fn restart_handle(&self) -> impl Fn(Duration) + Send + 'static {
+        let restarts = self.restarts.clone();
+        move |down| {
+            let _ = restarts.send(RestartRequest { down, done: None });
+        }
+    }
+
+    /// Asks the accept loop to restart the server; `done` hears when it listens again.
+    pub(crate) fn request_restart(&self, down: Duration, done: Option<oneshot::Sender<()>>) {
+        let _ = self.restarts.send(RestartRequest { down, done });
+    }
+}
+
+/// A restart the accept loop is asked to carry out.
+pub(crate) struct RestartRequest {
+    /// How long the port stays closed.
+    pub(crate) down: Duration,
+    /// Hears when the server listens again.
+    pub(crate) done: Option<oneshot::Sender<()>>,
+}
