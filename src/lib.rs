@@ -1,9 +1,23 @@
 //! oss-append: Alibaba Cloud OSS append upload, as a plain Rust core with an N-API binding for
 //! HarmonyOS (ArkTS).
 //!
-//! Data flows one way: [`AppendObjectRequest`] → [`validate`] → [`request`] (headers, URL,
-//! [`signing`]) → [`transport`] (with a [`body`] that checksums what it sends, [`crc64`]) →
-//! [`response`] → [`AppendObjectOutput`] or [`Error`].
+//! # Layers
+//!
+//! Lowest first, each a folder; a module imports only from its own layer or lower ones
+//! (`tests/layers.rs` checks it): `protocol` → `io` → `client` → `session` → `js` → `napi`.
+//!
+//! - [`protocol`]: pure functions and types, no I/O — options and their validation, request
+//!   building, [`protocol::signing`], response parsing, [`Error`], [`crc64`].
+//! - `io`: bodies ([`Body`], CRC-64 computed as they are sent), [`progress`], cancellation
+//!   ([`CancellationToken`]), the HTTP transport, [`logging`].
+//! - [`client`]: [`Client`], one request per call.
+//! - [`session`]: [`Appender`], appends that survive lost answers and cancellation.
+//! - `js` and `napi` (feature `napi`): JS values to core types as plain Rust, then the N-API glue.
+//!
+//! Data flows one way: an [`AppendObjectRequest`] is checked (`protocol::validate`), built and
+//! signed (`protocol::request`, [`protocol::signing::sign`]), sent with a body that checksums what goes
+//! out (`io`), and its answer parsed (`protocol::response`) into an [`AppendObjectOutput`] or an
+//! [`Error`].
 //!
 //! ```no_run
 //! use oss_append::{AppendObjectRequest, Body, Client, ClientConfig, Credentials};
@@ -56,8 +70,5 @@ pub use protocol::options::{
     AppendOptions, ContentMd5, DataEncryption, ObjectAcl, ServerSideEncryption, StorageClass,
 };
 pub use protocol::response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
-// The emulator checks signatures with the client's signing functions (and the official clients
-// check both, tests/conformance/).
-pub use protocol::signing;
 pub use session::retry::RetryPolicy;
 pub use session::{Appended, Appender, AppenderOptions, SessionError, SessionStats};

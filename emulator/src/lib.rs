@@ -22,8 +22,10 @@
 //!
 //! # Layers
 //!
-//! Lowest first. A module imports only modules of lower layers (and its own files), so no two
-//! files import each other, directly or through others:
+//! Lowest first. A module imports only modules of its own layer or lower ones, and no two files
+//! import each other, directly or through others (`tests/layers.rs` of the workspace checks
+//! both, from this order: `clock` → `errors` → `staging` → `routing` → `store` → `http` →
+//! `faults` → `config` → `auth` → `state` → `ops` → `admin` → `server`):
 //!
 //! 1. `clock`, `errors`, `staging`: time and HTTP dates, OSS error answers, reusable upload
 //!    buffers (no imports from the crate).

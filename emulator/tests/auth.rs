@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use oss_append::signing::{v1, v4};
+use oss_append::protocol::signing::{v1, v4};
 
 async fn client_and_emulator(
     cfg: oss_emulator::EmulatorConfig,

@@ -74,7 +74,7 @@ impl AppendObjectRequest {
         self
     }
 
-    /// Makes the call cancellable with `token` (see [`crate::io::cancel`]).
+    /// Makes the call cancellable with `token` (see [`crate::CancellationToken`]).
     pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
         self.cancellation = Some(token);
         self

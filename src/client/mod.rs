@@ -60,7 +60,7 @@ impl Client {
     /// from lost answers, use an append session ([`Client::appender`]).
     ///
     /// The request may carry a progress observer ([`AppendObjectRequest::with_progress`]), a
-    /// cancellation token ([`AppendObjectRequest::with_cancellation`], see [`crate::io::cancel`])
+    /// cancellation token ([`AppendObjectRequest::with_cancellation`], see [`crate::CancellationToken`])
     /// and its own read/write timeout ([`AppendObjectRequest::with_timeout`]).
     ///
     /// ```no_run

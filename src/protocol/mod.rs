@@ -6,11 +6,11 @@
 pub mod config;
 pub mod crc64;
 pub mod credentials;
-pub mod encoding;
+pub(crate) mod encoding;
 pub mod error;
 pub mod headers;
 pub mod options;
-pub mod request;
+pub(crate) mod request;
 pub mod response;
 pub mod signing;
 pub mod validate;

@@ -3,7 +3,7 @@
 //!
 //! The server rebuilds exactly what the client signed from what it received (decoded query
 //! pairs, raw headers, bucket and key from the path or Host) and recomputes the signature with
-//! the same pure functions the client uses (`oss_append::signing`). Nothing the client claims is
+//! the same pure functions the client uses (`oss_append::protocol::signing`). Nothing the client claims is
 //! trusted: a wrong secret, date, region, header or query parameter changes the signature.
 
 pub mod parse;
@@ -11,7 +11,7 @@ pub mod parse;
 use crate::clock;
 use crate::config::EmulatorConfig;
 use crate::errors::{self, OssError, SignatureMismatch};
-use oss_append::signing::{v1, v4, SignableRequest};
+use oss_append::protocol::signing::{v1, v4, SignableRequest};
 use parse::{Authorization, CredentialScope, V1Authorization, V4Authorization};
 
 /// Largest accepted difference between the request time and the server clock (15 minutes).

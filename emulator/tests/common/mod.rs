@@ -1,7 +1,7 @@
-//! Test helpers: a tiny OSS request signer on top of `oss_append::signing` and an HTTP sender.
+//! Test helpers: a tiny OSS request signer on top of `oss_append::protocol::signing` and an HTTP sender.
 #![allow(dead_code)]
 
-use oss_append::signing::{v1, v4, SignableRequest};
+use oss_append::protocol::signing::{v1, v4, SignableRequest};
 use oss_emulator::{EmulatorConfig, RunningEmulator};
 use std::time::{SystemTime, UNIX_EPOCH};
 
