@@ -360,8 +360,8 @@ pub(crate) struct TrackedBody {
 /// The read buffers of one file body, recycled: a chunk's buffer comes back when the connection
 /// drops the chunk, and the next read fills it again. Reading a file thus costs one copy (page
 /// cache to buffer) and no allocation, page faults or zero-filling per chunk; a fresh
-/// `vec![0; 1 MiB]` per chunk made the zero-fill alone 3/4 of the client's own instructions on
-/// the file path (bench/RESULTS.md).
+/// `vec![0; 1 MiB]` per chunk made zero-filling the largest part of the client's own work on the
+/// file path (the profile is in bench/RESULTS.md).
 #[derive(Clone, Default)]
 struct ChunkBuffers(Arc<Mutex<Vec<Vec<u8>>>>);
 
