@@ -179,22 +179,8 @@ unsafe fn export_error_codes(raw_env: sys::napi_env) -> napi_ohos::Result<sys::n
     let env = Env::from_raw(raw_env);
     function(&env, "errorCodes", |ctx| {
         let mut obj = Object::new(ctx.env)?;
-        for (name, code) in [
-            ("invalidArgument", codes::INVALID_ARGUMENT),
-            ("connect", codes::CONNECT),
-            ("timeout", codes::TIMEOUT),
-            ("network", codes::NETWORK),
-            ("bodyRead", codes::BODY_READ),
-            ("crcMismatch", codes::CRC_MISMATCH),
-            ("invalidResponse", codes::INVALID_RESPONSE),
-            ("cancelled", codes::CANCELLED),
-            ("appendConflict", codes::APPEND_CONFLICT),
-            ("sessionPoisoned", codes::SESSION_POISONED),
-            ("sessionSealed", codes::SESSION_SEALED),
-            ("outcomeUnknown", codes::OUTCOME_UNKNOWN),
-            ("retriesExhausted", codes::RETRIES_EXHAUSTED),
-        ] {
-            obj.set_named_property(name, code)?;
+        for (name, code) in codes::ALL {
+            obj.set_named_property(name, *code)?;
         }
         Ok(Raw(obj.raw()))
     })
