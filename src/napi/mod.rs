@@ -46,15 +46,17 @@ use crate::client::{AppendObjectRequest, Client};
 use crate::io::body::Body;
 use crate::io::cancel::CancellationToken;
 use crate::io::progress::ProgressObserver;
+use crate::js::append_options::JsAppendOptions;
+use crate::js::call_queue::CallQueue;
+use crate::js::config::JsClientConfig;
+use crate::js::control::{self, CallKind, ProgressGate};
+use crate::js::data;
 use crate::js::numbers;
 use crate::js::request_error::{codes, RequestErrorFields};
-use crate::protocol::config::ClientConfig;
-use crate::protocol::credentials::Credentials;
+use crate::js::session_options::{JsAppenderOptions, JsRetryOptions};
 use crate::protocol::error::Error;
-use crate::protocol::options;
-use crate::protocol::options::{AppendOptions, ContentMd5};
+use crate::protocol::options::TEXT_OPTIONS;
 use crate::protocol::response::{AppendObjectOutput, RawResponse, SealAppendObjectOutput};
-use crate::session::retry::RetryPolicy;
 use crate::session::{Appended, AppenderOptions, CancellableAppender, SessionError};
 
 // --- Module registration ----------------------------------------------------------------------
@@ -217,6 +219,7 @@ unsafe fn export_create_client(raw_env: sys::napi_env) -> napi_ohos::Result<sys:
         let env: &Env = ctx.env;
         let config = required_arg(env, &ctx, 0)?;
         let client = client_config(config)
+            .and_then(JsClientConfig::into_config)
             .and_then(Client::new)
             .map_err(|e| throwable(env, &e))?;
         let mut obj = Object::new(env)?;
@@ -301,7 +304,7 @@ fn append_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result
         arg(&ctx, 3)?,
         arg(&ctx, 4)?,
     );
-    let control = call_control(env, arg(&ctx, 5)?, true)?;
+    let control = call_control(env, arg(&ctx, 5)?, CallKind::ClientCall)?;
     let args = request.and_then(|request| Ok((request, control?)));
     let client = client.clone();
     let run = |(mut request, control): (AppendObjectRequest, CallControl)| async move {
@@ -419,28 +422,12 @@ impl SessionState {
 }
 
 /// One session shared by the JS object's methods. Operations run one at a time, in the order
-/// of the JS calls: each call takes its place in a queue on the JS thread (the tail of a chain
-/// of "done" signals) before its task is spawned, and the task waits for the call before it.
+/// of the JS calls: each call takes its turn in the [`CallQueue`] on the JS thread before its
+/// task is spawned, and the task waits for its turn.
 struct SessionHandle {
     session: tokio::sync::Mutex<CancellableAppender>,
     state: Mutex<SessionState>,
-    tail: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
-}
-
-/// A call's place in the queue: wait for `previous`, keep `done` until finished (dropping it
-/// lets the next call go).
-struct Turn {
-    previous: Option<tokio::sync::oneshot::Receiver<()>>,
-    _done: tokio::sync::oneshot::Sender<()>,
-}
-
-impl Turn {
-    /// Resolves when every earlier call of the session has finished (or given up its place).
-    async fn wait(&mut self) {
-        if let Some(previous) = self.previous.take() {
-            let _ = previous.await;
-        }
-    }
+    calls: CallQueue,
 }
 
 impl SessionHandle {
@@ -448,21 +435,7 @@ impl SessionHandle {
         Self {
             state: Mutex::new(SessionState::of(&session)),
             session: tokio::sync::Mutex::new(session),
-            tail: Mutex::new(None),
-        }
-    }
-
-    /// Takes the next place in the queue (on the JS thread, in call order).
-    fn enqueue(&self) -> Turn {
-        let (done, next) = tokio::sync::oneshot::channel();
-        let previous = self
-            .tail
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(next);
-        Turn {
-            previous,
-            _done: done,
+            calls: CallQueue::default(),
         }
     }
 
@@ -524,9 +497,9 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSessionState {
 fn session_append(handle: &Arc<SessionHandle>, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
     let env: &Env = ctx.env;
     let body = body(required_arg(env, &ctx, 0)?);
-    let control = call_control(env, arg(&ctx, 1)?, false)?;
+    let control = call_control(env, arg(&ctx, 1)?, CallKind::SessionAppend)?;
     let handle = handle.clone();
-    let mut turn = handle.enqueue();
+    let mut turn = handle.calls.enqueue();
     let work = async move {
         let (mut body, control) = match (body, control) {
             (Ok(body), Ok(control)) => (body, control),
@@ -569,7 +542,7 @@ fn session_append(handle: &Arc<SessionHandle>, ctx: FunctionCallContext) -> napi
 fn session_seal(handle: &Arc<SessionHandle>, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
     let env: &Env = ctx.env;
     let handle = handle.clone();
-    let mut turn = handle.enqueue();
+    let mut turn = handle.calls.enqueue();
     let work = async move {
         turn.wait().await;
         let mut session = handle.session.lock().await;
@@ -639,14 +612,12 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeSealResult {
 type ProgressTsfn =
     ThreadsafeFunction<FnArgs<(f64, f64)>, UnknownReturnValue, FnArgs<(f64, f64)>, Status, false>;
 
-/// The JS progress callback of one call. Calls are queued to the JS thread without blocking;
-/// [`JsProgress::close`] stops further calls and waits until the queued ones have run, so that
-/// all of them come before the promise settles.
+/// The JS progress callback of one call. Calls are queued to the JS thread without blocking,
+/// through the call's [`ProgressGate`]: [`JsProgress::close`] stops further calls and waits
+/// until the queued ones have run, so that all of them come before the promise settles.
 struct JsProgress {
     tsfn: Arc<ProgressTsfn>,
-    /// Whether the call is over, and the completion of the latest queued call (the queue is
-    /// FIFO: when it has run, all earlier ones have).
-    gate: Arc<Mutex<(bool, Option<tokio::sync::oneshot::Receiver<()>>)>>,
+    gate: Arc<ProgressGate>,
 }
 
 impl JsProgress {
@@ -654,35 +625,23 @@ impl JsProgress {
         let tsfn = self.tsfn.clone();
         let gate = self.gate.clone();
         ProgressObserver::new(move |sent, total| {
-            let mut gate = gate.lock().unwrap_or_else(|e| e.into_inner());
-            if gate.0 {
-                return;
-            }
-            let (done, ran) = tokio::sync::oneshot::channel();
-            let status = tsfn.call_with_return_value(
-                FnArgs::from((sent as f64, total as f64)),
-                ThreadsafeFunctionCallMode::NonBlocking,
-                move |_, _| {
-                    // Exceptions thrown by the callback land here too: they are ignored.
-                    let _ = done.send(());
-                    Ok(())
-                },
-            );
-            if status == Status::Ok {
-                gate.1 = Some(ran);
-            }
+            gate.pass(|ran| {
+                let status = tsfn.call_with_return_value(
+                    FnArgs::from((sent as f64, total as f64)),
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                    move |_, _| {
+                        // Exceptions thrown by the callback land here too: they are ignored.
+                        drop(ran);
+                        Ok(())
+                    },
+                );
+                status == Status::Ok
+            });
         })
     }
 
     async fn close(&self) {
-        let last = {
-            let mut gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
-            gate.0 = true;
-            gate.1.take()
-        };
-        if let Some(ran) = last {
-            let _ = ran.await;
-        }
+        self.gate.close().await;
     }
 }
 
@@ -702,13 +661,13 @@ impl CallControl {
     }
 }
 
-/// Reads `control` (`{ progress?, timeout? }`, `timeout` only when `with_timeout`) and sets its
+/// Reads `control` (`{ progress?, timeout? }`, `timeout` as `kind` allows) and sets its
 /// `cancel` property to a function cancelling this call. The outer error is the engine's; the
 /// inner one a rule the caller broke (the call then rejects with it, sending nothing).
 fn call_control(
     env: &Env,
     control: Option<Unknown>,
-    with_timeout: bool,
+    kind: CallKind,
 ) -> napi_ohos::Result<Conv<CallControl>> {
     let token = CancellationToken::new();
     let Some(control) = (match present("options", control) {
@@ -749,16 +708,7 @@ fn call_control(
                 }
             },
         };
-        let timeout = match opt_number(&obj, "timeout")? {
-            Some(ms) if with_timeout => Some(numbers::timeout_ms("timeout", ms)?),
-            Some(_) => {
-                return Err(invalid(
-                    "timeout",
-                    "is not supported here: append sessions use the client's timeout",
-                ))
-            }
-            None => None,
-        };
+        let timeout = control::call_timeout(kind, opt_number(&obj, "timeout")?)?;
         Ok((progress, timeout))
     })();
     let (progress, timeout) = match parsed {
@@ -970,43 +920,22 @@ fn opt_string_map(
 
 /// The facade's config: `accessKeyId`, `accessKeySecret`, `securityToken`, `region`,
 /// `endpoint`, `cname`, `pathStyle`, `signatureVersion`, `timeout`, `connectTimeout` (ms),
-/// `userAgent`.
-fn client_config(config: Unknown) -> Conv<ClientConfig> {
+/// `userAgent` (the rules: [`JsClientConfig::into_config`]).
+fn client_config(config: Unknown) -> Conv<JsClientConfig> {
     let obj = to_object("config", config)?;
-    let required = |field: &'static str| -> Conv<String> {
-        opt_string(&obj, field)?.ok_or_else(|| invalid(field, "is required"))
-    };
-    let credentials = Credentials::new(
-        required("accessKeyId")?,
-        required("accessKeySecret")?,
-        opt_string(&obj, "securityToken")?,
-    )?;
-    let mut config = ClientConfig::new(credentials, &required("region")?)?;
-    if let Some(endpoint) = opt_string(&obj, "endpoint")? {
-        config = config.with_endpoint(endpoint);
-    }
-    if let Some(cname) = opt_bool(&obj, "cname")? {
-        config = config.with_cname(cname);
-    }
-    if let Some(path_style) = opt_bool(&obj, "pathStyle")? {
-        config = config.with_path_style(path_style);
-    }
-    if let Some(version) = opt_string(&obj, "signatureVersion")? {
-        config = config.with_signature_version(version.parse()?);
-    }
-    let connect = match opt_number(&obj, "connectTimeout")? {
-        Some(ms) => numbers::timeout_ms("connectTimeout", ms)?,
-        None => config.connect_timeout,
-    };
-    let read_write = match opt_number(&obj, "timeout")? {
-        Some(ms) => numbers::timeout_ms("timeout", ms)?,
-        None => config.read_write_timeout,
-    };
-    config = config.with_timeouts(connect, read_write);
-    if let Some(ua) = opt_string(&obj, "userAgent")? {
-        config = config.with_user_agent(ua);
-    }
-    Ok(config)
+    Ok(JsClientConfig {
+        access_key_id: opt_string(&obj, "accessKeyId")?,
+        access_key_secret: opt_string(&obj, "accessKeySecret")?,
+        security_token: opt_string(&obj, "securityToken")?,
+        region: opt_string(&obj, "region")?,
+        endpoint: opt_string(&obj, "endpoint")?,
+        cname: opt_bool(&obj, "cname")?,
+        path_style: opt_bool(&obj, "pathStyle")?,
+        signature_version: opt_string(&obj, "signatureVersion")?,
+        connect_timeout_ms: opt_number(&obj, "connectTimeout")?,
+        timeout_ms: opt_number(&obj, "timeout")?,
+        user_agent: opt_string(&obj, "userAgent")?,
+    })
 }
 
 fn bucket_and_key(bucket: Unknown, key: Unknown) -> Conv<(String, String)> {
@@ -1047,7 +976,7 @@ fn append_request(
                 }
             }),
         };
-        request.options = append_options(&options)?;
+        request.options = append_options(&options)?.into_options()?;
     }
     Ok(request)
 }
@@ -1075,7 +1004,8 @@ fn position_arg(position: Option<Unknown>) -> Conv<Option<u64>> {
 
 /// The options of `openAppender`: the `appendObject` option names (creation headers; see
 /// [`AppenderOptions::options`]) plus `computeContentMd5`, and `retry` as `{ maxRetries,
-/// initialBackoff, maxBackoff, deadline }` (milliseconds).
+/// initialBackoff, maxBackoff, deadline }` (milliseconds). The rules:
+/// [`JsAppenderOptions::into_options`].
 fn appender_options(
     bucket: Unknown,
     key: Unknown,
@@ -1083,95 +1013,49 @@ fn appender_options(
     retry: Option<Unknown>,
 ) -> Conv<AppenderOptions> {
     let (bucket, key) = bucket_and_key(bucket, key)?;
-    let mut out = AppenderOptions::new(bucket, key);
+    let mut out = JsAppenderOptions {
+        bucket,
+        key,
+        ..JsAppenderOptions::default()
+    };
     if let Some(options) = present("options", options)? {
         let obj = to_object("options", options)?;
         out.options = append_options(&obj)?;
-        if opt_bool(&obj, "computeContentMd5")? == Some(true) {
-            if out.options.content_md5.is_some() {
-                return Err(invalid(
-                    "contentMd5",
-                    "cannot be combined with computeContentMd5 (a session computes one digest \
-                     per body)",
-                ));
-            }
-            out.options.content_md5 = Some(ContentMd5::Compute);
-        }
+        out.compute_content_md5 = opt_bool(&obj, "computeContentMd5")?;
     }
     if let Some(retry) = present("retry", retry)? {
         let obj = to_object("retry", retry)?;
-        let mut policy = RetryPolicy::default();
-        if let Some(n) = opt_number(&obj, "maxRetries")? {
-            let n = numbers::non_negative_integer("retry.maxRetries", n)?;
-            policy.max_retries = u32::try_from(n)
-                .ok()
-                .filter(|n| *n <= 1000)
-                .ok_or_else(|| {
-                    invalid("retry.maxRetries", format!("must be at most 1000, got {n}"))
-                })?;
-        }
-        let ms = |field: &'static str, v: f64| -> Conv<Duration> {
-            let ms = numbers::non_negative_integer(field, v)?;
-            if ms > 86_400_000 {
-                return Err(invalid(
-                    field,
-                    format!("must be at most one day (86400000 ms), got {ms}"),
-                ));
-            }
-            Ok(Duration::from_millis(ms))
+        out.retry = JsRetryOptions {
+            max_retries: opt_number(&obj, "maxRetries")?,
+            initial_backoff_ms: opt_number(&obj, "initialBackoff")?,
+            max_backoff_ms: opt_number(&obj, "maxBackoff")?,
+            deadline_ms: opt_number(&obj, "deadline")?,
         };
-        if let Some(v) = opt_number(&obj, "initialBackoff")? {
-            policy.initial_backoff = ms("retry.initialBackoff", v)?;
-        }
-        if let Some(v) = opt_number(&obj, "maxBackoff")? {
-            policy.max_backoff = ms("retry.maxBackoff", v)?;
-        }
-        if let Some(v) = opt_number(&obj, "deadline")? {
-            policy.deadline = ms("retry.deadline", v)?;
-        }
-        out.retry = policy;
     }
-    Ok(out)
+    out.into_options()
 }
 
 /// The option names of the facade's `appendObject` request (see the facade's README for where
-/// each name comes from).
-fn append_options(obj: &Object) -> Conv<AppendOptions> {
-    let parse = |field: &'static str| opt_string(obj, field);
-    let mut o = AppendOptions {
-        content_type: parse("contentType")?,
-        cache_control: parse("cacheControl")?,
-        content_disposition: parse("contentDisposition")?,
-        content_encoding: parse("contentEncoding")?,
-        expires: parse("expires")?,
-        content_md5: parse("contentMd5")?.map(ContentMd5::Given),
-        server_side_encryption_key_id: parse("serverSideEncryptionKeyId")?,
-        tagging: parse("tagging")?,
+/// each name comes from; the rules: [`JsAppendOptions::into_options`]).
+fn append_options(obj: &Object) -> Conv<JsAppendOptions> {
+    let mut texts = std::collections::BTreeMap::new();
+    for option in &TEXT_OPTIONS {
+        if let Some(text) = opt_string(obj, option.name)? {
+            texts.insert(option.name, text);
+        }
+    }
+    Ok(JsAppendOptions {
+        texts,
+        content_md5: opt_string(obj, "contentMd5")?,
         forbid_overwrite: opt_bool(obj, "forbidOverwrite")?,
-        ..Default::default()
-    };
-    if let Some(acl) = parse("objectAcl")? {
-        o.object_acl = Some(acl.parse()?);
-    }
-    if let Some(class) = parse("storageClass")? {
-        o.storage_class = Some(class.parse()?);
-    }
-    if let Some(sse) = parse("serverSideEncryption")? {
-        o.server_side_encryption = Some(sse.parse()?);
-    }
-    if let Some(data) = parse("serverSideDataEncryption")? {
-        o.server_side_data_encryption = Some(data.parse()?);
-    }
-    if let Some(limit) = opt_number(obj, "trafficLimit")? {
-        o.traffic_limit = Some(numbers::non_negative_integer("trafficLimit", limit)?);
-    }
-    if let Some(payer) = parse("requestPayer")? {
-        o.request_payer_is_requester = options::request_payer(&payer)?;
-    }
-    if let Some(meta) = opt_string_map(obj, "meta")? {
-        o.metadata = meta;
-    }
-    Ok(o)
+        object_acl: opt_string(obj, "objectAcl")?,
+        storage_class: opt_string(obj, "storageClass")?,
+        server_side_encryption: opt_string(obj, "serverSideEncryption")?,
+        server_side_data_encryption: opt_string(obj, "serverSideDataEncryption")?,
+        traffic_limit: opt_number(obj, "trafficLimit")?,
+        request_payer: opt_string(obj, "requestPayer")?,
+        meta: opt_string_map(obj, "meta")?,
+    })
 }
 
 const DATA_RULE: &str = "must be a string, an ArrayBuffer, a TypedArray, a DataView or a file \
@@ -1206,13 +1090,7 @@ fn body(data: Unknown) -> Conv<Body> {
                     ))
                 }
             };
-            if fd.fract() != 0.0 || !(0.0..=i32::MAX as f64).contains(&fd) {
-                return Err(invalid(
-                    field,
-                    format!("fd must be a non-negative integer file descriptor, got {fd}"),
-                ));
-            }
-            Body::from_fd(fd as i32)
+            Body::from_fd(data::file_descriptor(fd)?)
         }
         other => Err(invalid(
             field,
