@@ -68,14 +68,11 @@ impl JsAppendOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::error::Error;
+    use crate::js::test_support::refusal;
     use crate::protocol::options::{ObjectAcl, ServerSideEncryption, StorageClass};
 
     fn refused_field(options: JsAppendOptions) -> &'static str {
-        match options.into_options() {
-            Err(Error::InvalidArgument { field, .. }) => field,
-            other => panic!("expected InvalidArgument, got {other:?}"),
-        }
+        refusal(options.into_options()).0
     }
 
     #[test]

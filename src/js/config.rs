@@ -74,6 +74,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::js::test_support::refusal;
     use crate::protocol::config::{
         SignatureVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_WRITE_TIMEOUT,
     };
@@ -88,10 +89,7 @@ mod tests {
     }
 
     fn refused_field(config: JsClientConfig) -> &'static str {
-        match config.into_config() {
-            Err(Error::InvalidArgument { field, .. }) => field,
-            other => panic!("expected InvalidArgument, got {other:?}"),
-        }
+        refusal(config.into_config()).0
     }
 
     #[test]

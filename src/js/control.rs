@@ -89,6 +89,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::js::test_support::refusal;
 
     #[test]
     fn only_client_calls_take_a_timeout() {
@@ -106,13 +107,9 @@ mod tests {
                 "append sessions use the client's timeout",
             ),
         ] {
-            match call_timeout(kind, Some(ms)) {
-                Err(Error::InvalidArgument { field, rule: text }) => {
-                    assert_eq!(field, "timeout");
-                    assert!(text.contains(rule), "{text}");
-                }
-                other => panic!("expected InvalidArgument, got {other:?}"),
-            }
+            let (field, text) = refusal(call_timeout(kind, Some(ms)));
+            assert_eq!(field, "timeout");
+            assert!(text.contains(rule), "{text}");
         }
     }
 

@@ -19,6 +19,7 @@ pub fn file_descriptor(fd: f64) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::js::test_support::refusal;
 
     #[test]
     fn descriptors_are_integers_from_0_to_i32_max() {
@@ -34,16 +35,12 @@ mod tests {
             f64::INFINITY,
             f64::NEG_INFINITY,
         ] {
-            match file_descriptor(bad) {
-                Err(Error::InvalidArgument { field, rule }) => {
-                    assert_eq!(field, "data");
-                    assert!(
-                        rule.starts_with("fd must be a non-negative integer"),
-                        "{rule}"
-                    );
-                }
-                other => panic!("{bad}: expected InvalidArgument, got {other:?}"),
-            }
+            let (field, rule) = refusal(file_descriptor(bad));
+            assert_eq!(field, "data", "{bad}");
+            assert!(
+                rule.starts_with("fd must be a non-negative integer"),
+                "{rule}"
+            );
         }
     }
 }

@@ -11,3 +11,5 @@ pub mod data;
 pub mod numbers;
 pub mod request_error;
 pub mod session_options;
+#[cfg(test)]
+mod test_support;

@@ -87,12 +87,10 @@ impl JsRetryOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::js::test_support::refusal;
 
     fn refused(options: JsAppenderOptions) -> (&'static str, String) {
-        match options.into_options() {
-            Err(Error::InvalidArgument { field, rule }) => (field, rule),
-            other => panic!("expected InvalidArgument, got {other:?}"),
-        }
+        refusal(options.into_options())
     }
 
     fn session() -> JsAppenderOptions {

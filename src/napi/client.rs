@@ -122,13 +122,8 @@ fn seal_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<R
     let env: &Env = ctx.env;
     let target = bucket_and_key(required_arg(env, &ctx, 0)?, required_arg(env, &ctx, 1)?).and_then(
         |(bucket, key)| {
-            let position = position_arg(arg(&ctx, 2).map_err(|e| engine("position", e))?)?
-                .ok_or_else(|| {
-                    invalid(
-                        "position",
-                        "is required: the object's length (its x-oss-next-append-position)",
-                    )
-                })?;
+            let position = position_arg(arg(&ctx, 2).map_err(|e| engine("position", e))?)?;
+            let position = numbers::required_position(position)?;
             Ok((bucket, key, position))
         },
     );
