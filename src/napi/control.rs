@@ -21,7 +21,7 @@ use crate::io::progress::ProgressObserver;
 use crate::js::control::{self, CallKind, ProgressGate};
 
 /// `(sent, total) => void` on the JS thread.
-pub(super) type ProgressTsfn =
+type ProgressTsfn =
     ThreadsafeFunction<FnArgs<(f64, f64)>, UnknownReturnValue, FnArgs<(f64, f64)>, Status, false>;
 
 /// The JS progress callback of one call. Calls are queued to the JS thread without blocking,

@@ -102,7 +102,7 @@ pub(super) fn property<'e>(obj: &Object<'e>, field: &'static str) -> Conv<Option
 
 /// `v` as a `T` when its JS type is `expected` (described as `what`), else an error naming
 /// `field` and the type it got.
-pub(super) fn cast<T: FromNapiValue>(
+fn cast<T: FromNapiValue>(
     field: &'static str,
     v: Unknown,
     expected: ValueType,
@@ -127,7 +127,7 @@ pub(super) fn to_number(field: &'static str, v: Unknown) -> Conv<f64> {
     cast(field, v, ValueType::Number, "a number")
 }
 
-pub(super) fn to_bool(field: &'static str, v: Unknown) -> Conv<bool> {
+fn to_bool(field: &'static str, v: Unknown) -> Conv<bool> {
     cast(field, v, ValueType::Boolean, "a boolean")
 }
 
@@ -159,7 +159,7 @@ pub(super) fn opt_bool(obj: &Object, field: &'static str) -> Conv<Option<bool>> 
 }
 
 /// A `Record<string, string>`: own enumerable string keys with string values.
-pub(super) fn opt_string_map(
+fn opt_string_map(
     obj: &Object,
     field: &'static str,
 ) -> Conv<Option<std::collections::BTreeMap<String, String>>> {
@@ -217,8 +217,7 @@ pub(super) fn append_options(obj: &Object) -> Conv<JsAppendOptions> {
     })
 }
 
-pub(super) const DATA_RULE: &str =
-    "must be a string, an ArrayBuffer, a TypedArray, a DataView or a file \
+const DATA_RULE: &str = "must be a string, an ArrayBuffer, a TypedArray, a DataView or a file \
                          opened with fileIo.open (an object with a numeric fd)";
 
 /// `data`: a string (UTF-8), ArrayBuffer / TypedArray / DataView (copied now, so the caller may
@@ -283,10 +282,7 @@ pub(super) fn bytes(data: Unknown) -> Conv<Vec<u8>> {
 }
 
 /// The bytes of an ArrayBuffer, TypedArray or DataView (copied), or `None` for other objects.
-pub(super) fn binary_bytes(
-    env: sys::napi_env,
-    value: sys::napi_value,
-) -> napi_ohos::Result<Option<Vec<u8>>> {
+fn binary_bytes(env: sys::napi_env, value: sys::napi_value) -> napi_ohos::Result<Option<Vec<u8>>> {
     // SAFETY: `env` and `value` come from a live callback; each info call is made only after the
     // matching `napi_is_*` check, and the slices are copied before returning to JS.
     unsafe {
@@ -340,7 +336,7 @@ pub(super) fn check(status: sys::napi_status) -> napi_ohos::Result<()> {
 
 /// # Safety
 /// `data` must point to `len` readable bytes, or be null with `len == 0`.
-pub(super) unsafe fn copy(data: *const u8, len: usize) -> Vec<u8> {
+unsafe fn copy(data: *const u8, len: usize) -> Vec<u8> {
     if data.is_null() || len == 0 {
         Vec::new()
     } else {
