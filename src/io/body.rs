@@ -30,11 +30,19 @@ pub const FILE_CHUNK_SIZE: usize = 1024 * 1024;
 const BYTES_CHUNK_SIZE: usize = 64 * 1024;
 
 /// The data of an append.
-#[derive(Debug)]
 pub struct Body {
     source: Source,
     /// The progress observer, which follows the body through every try of it.
     reporter: Option<Arc<Reporter>>,
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body")
+            .field("source", &self.source)
+            .field("progress", &self.reporter.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug)]

@@ -20,6 +20,10 @@ use crate::protocol::error::{Error, Result, TransportErrorKind};
 use crate::protocol::request::PreparedRequest;
 use crate::protocol::response::RawResponse;
 
+/// The target of the transport's log records, as apps filter them: stable whatever module the
+/// transport lives in.
+pub(crate) const LOG_TARGET: &str = "oss_append::transport";
+
 /// Per-call settings of one request.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Call<'a> {
@@ -79,7 +83,7 @@ impl Transport {
         let what = Described::of(&request);
         let progress = body.as_ref().map(|(_, p)| p.clone());
         let length = progress.as_ref().map_or(0, |p| p.total());
-        log::debug!("{what} with {length} bytes, timeout {timeout:?}");
+        log::debug!(target: LOG_TARGET, "{what} with {length} bytes, timeout {timeout:?}");
         let builder = self.build(request, body.map(|(tracked, _)| tracked));
         // Set once the answer's head arrived: from then on, each read of its body has `timeout`.
         let answered = AtomicBool::new(false);
@@ -99,10 +103,12 @@ impl Transport {
                 let status = raw.status;
                 if status >= 500 {
                     log::warn!(
+                        target: LOG_TARGET,
                         "{what} answered {status} in {elapsed_ms} ms (request id {request_id})"
                     );
                 } else {
                     log::info!(
+                        target: LOG_TARGET,
                         "{what} answered {status} in {elapsed_ms} ms (request id {request_id})"
                     );
                 }
@@ -111,9 +117,9 @@ impl Transport {
             Err(failure) => {
                 let error = failure.into_error(progress.as_deref(), timeout);
                 if error.is_cancelled() {
-                    log::info!("{what} {error} after {elapsed_ms} ms");
+                    log::info!(target: LOG_TARGET, "{what} {error} after {elapsed_ms} ms");
                 } else {
-                    log::warn!("{what} failed after {elapsed_ms} ms: {error}");
+                    log::warn!(target: LOG_TARGET, "{what} failed after {elapsed_ms} ms: {error}");
                 }
                 Err(error)
             }

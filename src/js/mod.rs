@@ -1,6 +1,15 @@
 //! JS shapes to core types and back, as plain Rust: how JS numbers and strings become positions,
-//! timeouts and options, and how errors look to JS (`RequestError` fields, the `Client…` codes).
-//! The N-API layer above only reads JS values, calls these, and builds JS objects.
+//! timeouts and options, how errors look to JS (`RequestError` fields, the `Client…` codes), and
+//! the rules of a call's control and of a session's call order. The N-API layer above only
+//! reads JS values into these types, calls them, and builds JS objects.
 
+pub mod append_options;
+pub mod call_queue;
+pub mod config;
+pub mod control;
+pub mod data;
 pub mod numbers;
 pub mod request_error;
+pub mod session_options;
+#[cfg(test)]
+mod test_support;

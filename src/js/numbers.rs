@@ -79,6 +79,17 @@ pub fn position_from_decimal(text: &str) -> Result<u64> {
     Ok(position)
 }
 
+/// The position of `sealAppendObject`, which has no default: sealing at a position other than
+/// the object's length is refused by OSS, so the caller must say which length it means.
+pub fn required_position(position: Option<u64>) -> Result<u64> {
+    position.ok_or_else(|| {
+        Error::invalid(
+            "position",
+            "is required: the object's length (its x-oss-next-append-position)",
+        )
+    })
+}
+
 /// A timeout in milliseconds given as a JS number: a positive integer.
 pub fn timeout_ms(field: &'static str, value: f64) -> Result<std::time::Duration> {
     let ms = non_negative_integer(field, value)?;
@@ -174,6 +185,12 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn sealing_needs_a_position() {
+        assert_eq!(required_position(Some(0)).unwrap(), 0);
+        assert_eq!(field_of(required_position(None).map(|_| ())), "position");
     }
 
     #[test]

@@ -11,39 +11,53 @@ use crate::session::SessionError;
 /// `status` of every client-side error: there is no HTTP status to report.
 pub const CLIENT_ERROR_STATUS: i32 = -1;
 
-/// Client-side error codes (stable; documented in `ohos-package/README.md`).
-pub mod codes {
+/// Declares the client-side codes once: each becomes a constant of [`codes`] and an entry of
+/// [`codes::ALL`] with its JS name, so `errorCodes()` and the error mapping cannot drift apart.
+macro_rules! client_codes {
+    ($($(#[$doc:meta])* $name:ident = $code:literal as $js_name:literal,)+) => {
+        /// Client-side error codes (stable; documented in `ohos-package/README.md`).
+        pub mod codes {
+            $($(#[$doc])* pub const $name: &str = $code;)+
+
+            /// Every code with the name `errorCodes()` gives it in JS
+            /// (`{ invalidArgument: 'ClientInvalidArgument', … }`).
+            pub const ALL: &[(&str, &str)] = &[$(($js_name, $name)),+];
+        }
+    };
+}
+
+client_codes! {
     /// An argument broke a rule; nothing was sent.
-    pub const INVALID_ARGUMENT: &str = "ClientInvalidArgument";
+    INVALID_ARGUMENT = "ClientInvalidArgument" as "invalidArgument",
     /// Could not connect (DNS, refused, TLS handshake); nothing was sent.
-    pub const CONNECT: &str = "ClientConnectError";
+    CONNECT = "ClientConnectError" as "connect",
     /// No progress within the read/write timeout.
-    pub const TIMEOUT: &str = "ClientTimeout";
+    TIMEOUT = "ClientTimeout" as "timeout",
     /// The connection failed mid-request (reset, closed early).
-    pub const NETWORK: &str = "ClientNetworkError";
+    NETWORK = "ClientNetworkError" as "network",
     /// Reading the data to send (a file) failed.
-    pub const BODY_READ: &str = "ClientBodyReadError";
+    BODY_READ = "ClientBodyReadError" as "bodyRead",
     /// OSS stored data whose CRC-64 differs from the one the client computed.
-    pub const CRC_MISMATCH: &str = "ClientCrcMismatch";
+    CRC_MISMATCH = "ClientCrcMismatch" as "crcMismatch",
     /// OSS answered success without what the protocol promises (e.g. the next position).
-    pub const INVALID_RESPONSE: &str = "ClientInvalidResponse";
+    INVALID_RESPONSE = "ClientInvalidResponse" as "invalidResponse",
     /// The caller cancelled the call (`signal`); `requestSent` says whether OSS may have
     /// applied it.
-    pub const CANCELLED: &str = "ClientCancelled";
+    CANCELLED = "ClientCancelled" as "cancelled",
     /// Append session: after a lost answer or a cancel, the object was neither as before nor
     /// as the append would have made it (another writer); the session stopped.
-    pub const APPEND_CONFLICT: &str = "ClientAppendConflict";
+    APPEND_CONFLICT = "ClientAppendConflict" as "appendConflict",
     /// Append session: it stopped earlier (conflict, another writer, CRC mismatch, unknown
     /// outcome); nothing was sent. Open a new one.
-    pub const SESSION_POISONED: &str = "ClientSessionPoisoned";
+    SESSION_POISONED = "ClientSessionPoisoned" as "sessionPoisoned",
     /// Append session: it sealed the object; nothing was sent.
-    pub const SESSION_SEALED: &str = "ClientSessionSealed";
+    SESSION_SEALED = "ClientSessionSealed" as "sessionSealed",
     /// Append session: a try may have been applied and it could not be found out; the session
     /// stopped (open a new one to read the object's length).
-    pub const OUTCOME_UNKNOWN: &str = "ClientOutcomeUnknown";
+    OUTCOME_UNKNOWN = "ClientOutcomeUnknown" as "outcomeUnknown",
     /// Append session: transient failures until the retry budget ran out; nothing of the
     /// append was applied (`lastError` is the last failure).
-    pub const RETRIES_EXHAUSTED: &str = "ClientRetriesExhausted";
+    RETRIES_EXHAUSTED = "ClientRetriesExhausted" as "retriesExhausted",
 }
 
 /// The fields of the error a JS caller catches (`RequestError`): OSS's own for a service error,
@@ -216,6 +230,21 @@ fn session_error_fields(e: &SessionError) -> RequestErrorFields {
 mod tests {
     use super::*;
     use crate::protocol::error::ServiceError;
+
+    #[test]
+    fn every_client_code_is_listed_once_under_one_js_name() {
+        let mut codes_seen = std::collections::BTreeSet::new();
+        let mut names_seen = std::collections::BTreeSet::new();
+        for (name, code) in codes::ALL {
+            assert!(codes_seen.insert(*code), "{code} listed twice");
+            assert!(names_seen.insert(*name), "{name} names two codes");
+            assert!(code.starts_with("Client"), "{code}");
+            assert!(name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
+        }
+        assert_eq!(codes::ALL.len(), 13);
+        assert!(codes::ALL.contains(&("invalidArgument", codes::INVALID_ARGUMENT)));
+        assert!(codes::ALL.contains(&("retriesExhausted", codes::RETRIES_EXHAUSTED)));
+    }
 
     #[test]
     fn a_service_error_keeps_what_oss_sent() {

@@ -138,6 +138,43 @@ pub struct AppendOptions {
     pub forbid_overwrite: Option<bool>,
 }
 
+/// An option whose value is the caller's text, sent as its header unchanged.
+#[derive(Debug)]
+pub struct TextOption {
+    /// The option's name in JS (the facade's request field) and in error messages.
+    pub name: &'static str,
+    /// The header it is sent as.
+    pub header: &'static str,
+    /// The option's value in [`AppendOptions`].
+    pub value: fn(&AppendOptions) -> Option<&str>,
+    /// Where the option is kept in [`AppendOptions`].
+    pub slot: fn(&mut AppendOptions) -> &mut Option<String>,
+}
+
+macro_rules! text_options {
+    ($($field:ident: $name:literal => $header:literal),+ $(,)?) => {
+        [$(TextOption {
+            name: $name,
+            header: $header,
+            value: |options| options.$field.as_deref(),
+            slot: |options| &mut options.$field,
+        }),+]
+    };
+}
+
+/// Every text option, in the order their headers go on the wire (after `Content-Length`;
+/// `Content-Type` is followed by `Content-MD5`, see [`crate::protocol::request`]). Request
+/// building, validation and the JS mapping all read this one table.
+pub const TEXT_OPTIONS: [TextOption; 7] = text_options![
+    content_type: "contentType" => "Content-Type",
+    cache_control: "cacheControl" => "Cache-Control",
+    content_disposition: "contentDisposition" => "Content-Disposition",
+    content_encoding: "contentEncoding" => "Content-Encoding",
+    expires: "expires" => "Expires",
+    server_side_encryption_key_id: "serverSideEncryptionKeyId" => "x-oss-server-side-encryption-key-id",
+    tagging: "tagging" => "x-oss-tagging",
+];
+
 /// `x-oss-request-payer`: the only value OSS defines is `requester` (any case), meaning the
 /// requester pays for a requester-pays bucket. Returns whether to send the header.
 pub fn request_payer(value: &str) -> Result<bool, Error> {
@@ -178,6 +215,22 @@ mod tests {
         let err = "standard".parse::<StorageClass>().unwrap_err();
         assert!(err.to_string().contains("storageClass"));
     }
+
+    #[test]
+    fn each_text_option_reads_and_writes_its_own_field() {
+        for option in &TEXT_OPTIONS {
+            let mut options = AppendOptions::default();
+            *(option.slot)(&mut options) = Some(option.header.to_owned());
+            assert_eq!((option.value)(&options), Some(option.header));
+            let set: Vec<&str> = TEXT_OPTIONS
+                .iter()
+                .filter_map(|o| (o.value)(&options))
+                .collect();
+            assert_eq!(set, [option.header], "{} touches one field", option.name);
+        }
+        assert_eq!(TEXT_OPTIONS[0].header, "Content-Type");
+    }
+
     #[test]
     fn request_payer_accepts_only_requester() {
         assert!(request_payer("requester").unwrap());

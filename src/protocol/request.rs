@@ -3,7 +3,7 @@
 
 use crate::protocol::config::{ClientConfig, Endpoint};
 use crate::protocol::encoding::encode_component;
-use crate::protocol::options::AppendOptions;
+use crate::protocol::options::{AppendOptions, TEXT_OPTIONS};
 use crate::protocol::signing::{self, SignableRequest, SigningParams};
 
 /// A request ready for the transport: everything but the body. `Debug` leaves out the values
@@ -134,31 +134,25 @@ pub(crate) fn append<'a>(
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut add = |name: &str, value: String| headers.push((name.to_owned(), value));
     add("Content-Length", content_length.to_string());
-    let content_type = options.content_type.clone().unwrap_or_else(|| {
-        // As the official SDKs do: the key's extension decides, else a neutral type.
-        mime_guess::from_path(key)
-            .first_raw()
-            .unwrap_or("application/octet-stream")
-            .to_owned()
-    });
-    add("Content-Type", content_type);
+    // The table starts with Content-Type, which has a default and is followed by Content-MD5.
+    let [content_type, other_texts @ ..] = &TEXT_OPTIONS;
+    let content_type_value = (content_type.value)(options).map_or_else(
+        || {
+            // As the official SDKs do: the key's extension decides, else a neutral type.
+            mime_guess::from_path(key)
+                .first_raw()
+                .unwrap_or("application/octet-stream")
+                .to_owned()
+        },
+        str::to_owned,
+    );
+    add(content_type.header, content_type_value);
     if let Some(md5) = content_md5 {
         add("Content-MD5", md5);
     }
-    let texts = [
-        ("Cache-Control", &options.cache_control),
-        ("Content-Disposition", &options.content_disposition),
-        ("Content-Encoding", &options.content_encoding),
-        ("Expires", &options.expires),
-        (
-            "x-oss-server-side-encryption-key-id",
-            &options.server_side_encryption_key_id,
-        ),
-        ("x-oss-tagging", &options.tagging),
-    ];
-    for (name, value) in texts {
-        if let Some(v) = value {
-            add(name, v.clone());
+    for option in other_texts {
+        if let Some(value) = (option.value)(options) {
+            add(option.header, value.to_owned());
         }
     }
     if let Some(acl) = options.object_acl {

@@ -2,7 +2,7 @@
 //! [`Error::InvalidArgument`] naming the field (as the JS API spells it) and the rule.
 
 use crate::protocol::error::{Error, Result};
-use crate::protocol::options::{AppendOptions, ContentMd5};
+use crate::protocol::options::{AppendOptions, ContentMd5, TEXT_OPTIONS};
 
 /// The largest object an append can build: 5 GiB.
 pub const MAX_APPENDABLE_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -108,21 +108,9 @@ pub fn header_value(field: &'static str, value: &str) -> Result<()> {
 
 /// Every option of an append.
 pub fn options(options: &AppendOptions) -> Result<()> {
-    let text_fields: [(&'static str, &Option<String>); 7] = [
-        ("contentType", &options.content_type),
-        ("cacheControl", &options.cache_control),
-        ("contentDisposition", &options.content_disposition),
-        ("contentEncoding", &options.content_encoding),
-        ("expires", &options.expires),
-        (
-            "serverSideEncryptionKeyId",
-            &options.server_side_encryption_key_id,
-        ),
-        ("tagging", &options.tagging),
-    ];
-    for (field, value) in text_fields {
-        if let Some(v) = value {
-            header_value(field, v)?;
+    for option in &TEXT_OPTIONS {
+        if let Some(value) = (option.value)(options) {
+            header_value(option.name, value)?;
         }
     }
     if let Some(ContentMd5::Given(md5)) = &options.content_md5 {

@@ -17,6 +17,12 @@ pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Default time budget of one session operation, counted from its start: no new try starts
 /// after it.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+/// The most retries a policy may allow per operation: more would keep a failing session busy
+/// for what amounts to ever, and points to a unit mistake.
+pub const MAX_RETRIES_LIMIT: u32 = 1000;
+/// The longest backoff step or deadline a policy may set: one day. Longer waits are a unit
+/// mistake (seconds or microseconds taken for milliseconds), not a plan.
+pub const LONGEST_WAIT: Duration = Duration::from_millis(86_400_000);
 
 /// How a session retries. The defaults ([`RetryPolicy::default`]) suit a mobile network: up to
 /// 10 retries, waits growing from 200 ms to at most 10 s, all within 60 s.
@@ -62,8 +68,34 @@ impl RetryPolicy {
         }
     }
 
-    /// Checks the policy: a zero deadline or a cap below the first step make no sense.
+    /// Checks the policy: at most [`MAX_RETRIES_LIMIT`] retries, no wait or deadline beyond
+    /// [`LONGEST_WAIT`]; a zero deadline or a cap below the first step make no sense.
     pub fn validate(&self) -> crate::protocol::error::Result<()> {
+        if self.max_retries > MAX_RETRIES_LIMIT {
+            return Err(Error::invalid(
+                "retry.maxRetries",
+                format!(
+                    "must be at most {MAX_RETRIES_LIMIT}, got {}",
+                    self.max_retries
+                ),
+            ));
+        }
+        for (field, wait) in [
+            ("retry.initialBackoff", self.initial_backoff),
+            ("retry.maxBackoff", self.max_backoff),
+            ("retry.deadline", self.deadline),
+        ] {
+            if wait > LONGEST_WAIT {
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "must be at most one day ({} ms), got {}",
+                        LONGEST_WAIT.as_millis(),
+                        wait.as_millis()
+                    ),
+                ));
+            }
+        }
         if self.deadline.is_zero() {
             return Err(Error::invalid("retry.deadline", "must be greater than 0"));
         }
@@ -299,6 +331,49 @@ mod tests {
             })
         ));
         assert!(RetryPolicy::default().validate().is_ok());
+    }
+
+    #[test]
+    fn validation_caps_retries_and_waits() {
+        let at_limits = RetryPolicy {
+            max_retries: MAX_RETRIES_LIMIT,
+            initial_backoff: LONGEST_WAIT,
+            max_backoff: LONGEST_WAIT,
+            deadline: LONGEST_WAIT,
+            jitter_seed: None,
+        };
+        assert!(at_limits.validate().is_ok());
+        let refused = |p: RetryPolicy| match p.validate() {
+            Err(Error::InvalidArgument { field, rule }) => format!("{field} {rule}"),
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        };
+        assert_eq!(
+            refused(RetryPolicy {
+                max_retries: MAX_RETRIES_LIMIT + 1,
+                ..at_limits.clone()
+            }),
+            "retry.maxRetries must be at most 1000, got 1001"
+        );
+        let one_day_and_a_bit = LONGEST_WAIT + Duration::from_millis(1);
+        assert_eq!(
+            refused(RetryPolicy {
+                deadline: one_day_and_a_bit,
+                ..at_limits.clone()
+            }),
+            "retry.deadline must be at most one day (86400000 ms), got 86400001"
+        );
+        assert_eq!(
+            refused(RetryPolicy {
+                initial_backoff: one_day_and_a_bit,
+                ..at_limits.clone()
+            }),
+            "retry.initialBackoff must be at most one day (86400000 ms), got 86400001"
+        );
+        assert!(refused(RetryPolicy {
+            max_backoff: one_day_and_a_bit,
+            ..at_limits
+        })
+        .starts_with("retry.maxBackoff must be at most one day"));
     }
 
     fn transport(kind: TransportErrorKind, request_sent: bool) -> Error {

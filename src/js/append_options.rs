@@ -1,0 +1,168 @@
+//! The options of an append as a JS caller passes them (the facade's `appendObject` request and
+//! `openAppender`), as plain Rust: [`JsAppendOptions`] holds the fields as JS gave them, and
+//! [`JsAppendOptions::into_options`] turns them into [`AppendOptions`]. The text options come
+//! from [`TEXT_OPTIONS`], the one table request building and validation use too.
+
+use std::collections::BTreeMap;
+
+use crate::js::numbers;
+use crate::protocol::error::Result;
+use crate::protocol::options::{self, AppendOptions, ContentMd5, TEXT_OPTIONS};
+
+/// The facade's append options, field by field; `None` is an absent (or `undefined`/`null`)
+/// property.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JsAppendOptions {
+    /// The text options by their JS name (see [`TEXT_OPTIONS`]); they are sent as given.
+    pub texts: BTreeMap<&'static str, String>,
+    /// `contentMd5`: the base64 MD5 of the body.
+    pub content_md5: Option<String>,
+    pub forbid_overwrite: Option<bool>,
+    pub object_acl: Option<String>,
+    pub storage_class: Option<String>,
+    pub server_side_encryption: Option<String>,
+    pub server_side_data_encryption: Option<String>,
+    /// `trafficLimit` in bit/s.
+    pub traffic_limit: Option<f64>,
+    pub request_payer: Option<String>,
+    /// `meta`: user metadata, `Record<string, string>`.
+    pub meta: Option<BTreeMap<String, String>>,
+}
+
+impl JsAppendOptions {
+    /// The headers of the append. Enumerated values must be spelled as OSS spells them;
+    /// `trafficLimit` must be an exact integer. The values' own rules (header text, ranges)
+    /// are checked when the request is validated.
+    pub fn into_options(mut self) -> Result<AppendOptions> {
+        let mut out = AppendOptions {
+            content_md5: self.content_md5.map(ContentMd5::Given),
+            forbid_overwrite: self.forbid_overwrite,
+            metadata: self.meta.unwrap_or_default(),
+            ..AppendOptions::default()
+        };
+        for option in &TEXT_OPTIONS {
+            *(option.slot)(&mut out) = self.texts.remove(option.name);
+        }
+        if let Some(acl) = self.object_acl {
+            out.object_acl = Some(acl.parse()?);
+        }
+        if let Some(class) = self.storage_class {
+            out.storage_class = Some(class.parse()?);
+        }
+        if let Some(sse) = self.server_side_encryption {
+            out.server_side_encryption = Some(sse.parse()?);
+        }
+        if let Some(data) = self.server_side_data_encryption {
+            out.server_side_data_encryption = Some(data.parse()?);
+        }
+        if let Some(limit) = self.traffic_limit {
+            out.traffic_limit = Some(numbers::non_negative_integer("trafficLimit", limit)?);
+        }
+        if let Some(payer) = self.request_payer {
+            out.request_payer_is_requester = options::request_payer(&payer)?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::js::test_support::refusal;
+    use crate::protocol::options::{ObjectAcl, ServerSideEncryption, StorageClass};
+
+    fn refused_field(options: JsAppendOptions) -> &'static str {
+        refusal(options.into_options()).0
+    }
+
+    #[test]
+    fn no_options_are_the_default_options() {
+        assert_eq!(
+            JsAppendOptions::default().into_options().unwrap(),
+            AppendOptions::default()
+        );
+    }
+
+    #[test]
+    fn every_text_option_lands_in_its_field() {
+        for option in &TEXT_OPTIONS {
+            let js = JsAppendOptions {
+                texts: BTreeMap::from([(option.name, format!("{} value", option.name))]),
+                ..JsAppendOptions::default()
+            };
+            let out = js.into_options().unwrap();
+            assert_eq!(
+                (option.value)(&out),
+                Some(format!("{} value", option.name).as_str())
+            );
+            let others = TEXT_OPTIONS
+                .iter()
+                .filter(|o| o.name != option.name)
+                .filter_map(|o| (o.value)(&out));
+            assert_eq!(others.count(), 0, "{} set only itself", option.name);
+        }
+    }
+
+    #[test]
+    fn typed_options_are_parsed() {
+        let out = JsAppendOptions {
+            content_md5: Some("1B2M2Y8AsgTpgAmY7PhCfg==".into()),
+            forbid_overwrite: Some(true),
+            object_acl: Some("public-read".into()),
+            storage_class: Some("IA".into()),
+            server_side_encryption: Some("KMS".into()),
+            server_side_data_encryption: Some("SM4".into()),
+            traffic_limit: Some(819_200.0),
+            request_payer: Some("Requester".into()),
+            meta: Some(BTreeMap::from([("owner".into(), "me".into())])),
+            ..JsAppendOptions::default()
+        }
+        .into_options()
+        .unwrap();
+        assert_eq!(
+            out.content_md5,
+            Some(ContentMd5::Given("1B2M2Y8AsgTpgAmY7PhCfg==".into()))
+        );
+        assert_eq!(out.forbid_overwrite, Some(true));
+        assert_eq!(out.object_acl, Some(ObjectAcl::PublicRead));
+        assert_eq!(out.storage_class, Some(StorageClass::Ia));
+        assert_eq!(out.server_side_encryption, Some(ServerSideEncryption::Kms));
+        assert!(out.server_side_data_encryption.is_some());
+        assert_eq!(out.traffic_limit, Some(819_200));
+        assert!(out.request_payer_is_requester);
+        assert_eq!(out.metadata.get("owner").map(String::as_str), Some("me"));
+    }
+
+    #[test]
+    fn bad_values_name_their_option() {
+        let none = JsAppendOptions::default;
+        assert_eq!(
+            refused_field(JsAppendOptions {
+                object_acl: Some("public".into()),
+                ..none()
+            }),
+            "objectAcl"
+        );
+        assert_eq!(
+            refused_field(JsAppendOptions {
+                storage_class: Some("standard-ish".into()),
+                ..none()
+            }),
+            "storageClass"
+        );
+        assert_eq!(
+            refused_field(JsAppendOptions {
+                traffic_limit: Some(1.5),
+                ..none()
+            }),
+            "trafficLimit"
+        );
+        assert_eq!(
+            refused_field(JsAppendOptions {
+                request_payer: Some("bucketowner".into()),
+                ..none()
+            }),
+            "requestPayer"
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! The client config a JS caller passes to `createClient`, as plain Rust: [`JsClientConfig`]
+//! holds the fields as JS gave them (strings, booleans, numbers of milliseconds), and
+//! [`JsClientConfig::into_config`] applies the rules that turn them into a [`ClientConfig`].
+//! The N-API layer only reads the JS object's properties into the struct.
+
+use crate::js::numbers;
+use crate::protocol::config::ClientConfig;
+use crate::protocol::credentials::Credentials;
+use crate::protocol::error::{Error, Result};
+
+/// The facade's config object, field by field; `None` is an absent (or `undefined`/`null`)
+/// property.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JsClientConfig {
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
+    pub security_token: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub cname: Option<bool>,
+    pub path_style: Option<bool>,
+    /// `v1` or `v4`, either case.
+    pub signature_version: Option<String>,
+    /// `timeout`: the read/write timeout in milliseconds.
+    pub timeout_ms: Option<f64>,
+    /// `connectTimeout` in milliseconds.
+    pub connect_timeout_ms: Option<f64>,
+    pub user_agent: Option<String>,
+}
+
+impl JsClientConfig {
+    /// The client's configuration. The access keys and the region are required; the timeouts
+    /// are positive integers of milliseconds and default to the client's own.
+    pub fn into_config(self) -> Result<ClientConfig> {
+        let required = |field: &'static str, value: Option<String>| {
+            value.ok_or_else(|| Error::invalid(field, "is required"))
+        };
+        let credentials = Credentials::new(
+            required("accessKeyId", self.access_key_id)?,
+            required("accessKeySecret", self.access_key_secret)?,
+            self.security_token,
+        )?;
+        let mut config = ClientConfig::new(credentials, &required("region", self.region)?)?;
+        if let Some(endpoint) = self.endpoint {
+            config = config.with_endpoint(endpoint);
+        }
+        if let Some(cname) = self.cname {
+            config = config.with_cname(cname);
+        }
+        if let Some(path_style) = self.path_style {
+            config = config.with_path_style(path_style);
+        }
+        if let Some(version) = self.signature_version {
+            config = config.with_signature_version(version.parse()?);
+        }
+        let connect = match self.connect_timeout_ms {
+            Some(ms) => numbers::timeout_ms("connectTimeout", ms)?,
+            None => config.connect_timeout,
+        };
+        let read_write = match self.timeout_ms {
+            Some(ms) => numbers::timeout_ms("timeout", ms)?,
+            None => config.read_write_timeout,
+        };
+        config = config.with_timeouts(connect, read_write);
+        if let Some(user_agent) = self.user_agent {
+            config = config.with_user_agent(user_agent);
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::js::test_support::refusal;
+    use crate::protocol::config::{
+        SignatureVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_WRITE_TIMEOUT,
+    };
+
+    fn minimal() -> JsClientConfig {
+        JsClientConfig {
+            access_key_id: Some("AK".into()),
+            access_key_secret: Some("SK".into()),
+            region: Some("oss-cn-hangzhou".into()),
+            ..JsClientConfig::default()
+        }
+    }
+
+    fn refused_field(config: JsClientConfig) -> &'static str {
+        refusal(config.into_config()).0
+    }
+
+    #[test]
+    fn the_keys_and_the_region_are_enough() {
+        let config = minimal().into_config().unwrap();
+        assert_eq!(config.region, "cn-hangzhou");
+        assert_eq!(config.credentials.access_key_id(), "AK");
+        assert_eq!(config.endpoint, None);
+        assert_eq!(config.signature_version, SignatureVersion::V4);
+        assert_eq!(
+            (config.connect_timeout, config.read_write_timeout),
+            (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_WRITE_TIMEOUT)
+        );
+    }
+
+    #[test]
+    fn every_field_reaches_the_config() {
+        let config = JsClientConfig {
+            security_token: Some("STS".into()),
+            endpoint: Some("http://127.0.0.1:9000".into()),
+            cname: Some(true),
+            path_style: Some(true),
+            signature_version: Some("V1".into()),
+            timeout_ms: Some(1500.0),
+            connect_timeout_ms: Some(250.0),
+            user_agent: Some("app/1".into()),
+            ..minimal()
+        }
+        .into_config()
+        .unwrap();
+        assert_eq!(config.credentials.security_token(), Some("STS"));
+        assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(config.use_cname && config.use_path_style);
+        assert_eq!(config.signature_version, SignatureVersion::V1);
+        assert_eq!(config.read_write_timeout, Duration::from_millis(1500));
+        assert_eq!(config.connect_timeout, Duration::from_millis(250));
+        assert_eq!(config.user_agent.as_deref(), Some("app/1"));
+    }
+
+    #[test]
+    fn missing_and_bad_fields_are_named() {
+        for (field, config) in [
+            (
+                "accessKeyId",
+                JsClientConfig {
+                    access_key_id: None,
+                    ..minimal()
+                },
+            ),
+            (
+                "accessKeySecret",
+                JsClientConfig {
+                    access_key_secret: None,
+                    ..minimal()
+                },
+            ),
+            (
+                "region",
+                JsClientConfig {
+                    region: None,
+                    ..minimal()
+                },
+            ),
+            (
+                "signatureVersion",
+                JsClientConfig {
+                    signature_version: Some("v3".into()),
+                    ..minimal()
+                },
+            ),
+            (
+                "timeout",
+                JsClientConfig {
+                    timeout_ms: Some(1.5),
+                    ..minimal()
+                },
+            ),
+            (
+                "connectTimeout",
+                JsClientConfig {
+                    connect_timeout_ms: Some(0.0),
+                    ..minimal()
+                },
+            ),
+        ] {
+            assert_eq!(refused_field(config), field);
+        }
+        let message = JsClientConfig {
+            access_key_secret: None,
+            ..minimal()
+        }
+        .into_config()
+        .unwrap_err()
+        .to_string();
+        assert!(message.contains("is required"), "{message}");
+    }
+}

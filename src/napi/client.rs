@@ -1,0 +1,253 @@
+//! The client object `createClient` returns and its calls: `appendObject`, `sealAppendObject`,
+//! `openAppender` (handed to [`super::session`]), `headObject`, `getObject` and `putObject`.
+//! Arguments are read on the JS thread; the requests run on the I/O runtime
+//! ([`request_promise`]).
+
+use napi_ohos::bindgen_prelude::{
+    Env, FunctionCallContext, JsObjectValue, JsValue, Object, Unknown, ValueType,
+};
+
+use super::bridge;
+use super::control::{call_control, CallControl};
+use super::convert::{
+    append_options, arg, body, bucket_and_key, bytes, engine, invalid, opt_bool, opt_number,
+    opt_string, present, property, required_arg, to_number, to_object, to_string, type_name,
+    value_type, Conv,
+};
+use super::errors::throwable;
+use super::results::{function, NativeAppendResult, NativeRawResponse, NativeSealResult, Raw};
+use super::session::open_appender;
+use crate::client::{AppendObjectRequest, Client};
+use crate::js::config::JsClientConfig;
+use crate::js::control::CallKind;
+use crate::js::numbers;
+
+/// `createClient(config)`: a client object with the methods `appendObject`,
+/// `sealAppendObject`, `openAppender`, `headObject`, `getObject` and `putObject`, sharing one
+/// connection pool. Throws a mapped error (code `ClientInvalidArgument`) when the config breaks
+/// a rule. The first call turns logging on when `OSS_APPEND_LOG` is set.
+pub(super) fn create_client(ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    static LOG_FROM_ENV: std::sync::Once = std::sync::Once::new();
+    LOG_FROM_ENV.call_once(|| {
+        crate::io::logging::init_from_env();
+    });
+    let env: &Env = ctx.env;
+    let config = required_arg(env, &ctx, 0)?;
+    let client = client_config(config)
+        .and_then(JsClientConfig::into_config)
+        .and_then(Client::new)
+        .map_err(|e| throwable(env, &e))?;
+    let mut obj = Object::new(env)?;
+    let c = client.clone();
+    let append = function(env, "appendObject", move |ctx| append_object(&c, ctx))?;
+    let c = client.clone();
+    let head = function(env, "headObject", move |ctx| head_object(&c, ctx))?;
+    let c = client.clone();
+    let get = function(env, "getObject", move |ctx| get_object(&c, ctx))?;
+    let c = client.clone();
+    let seal = function(env, "sealAppendObject", move |ctx| seal_object(&c, ctx))?;
+    let c = client.clone();
+    let open = function(env, "openAppender", move |ctx| open_appender(&c, ctx))?;
+    let put = function(env, "putObject", move |ctx| put_object(&client, ctx))?;
+    obj.set_named_property("appendObject", Raw(append))?;
+    obj.set_named_property("sealAppendObject", Raw(seal))?;
+    obj.set_named_property("openAppender", Raw(open))?;
+    obj.set_named_property("putObject", Raw(put))?;
+    obj.set_named_property("headObject", Raw(head))?;
+    obj.set_named_property("getObject", Raw(get))?;
+    Ok(Raw(obj.raw()))
+}
+
+/// `appendObject(bucket, key, data, position?, options?, control?)`. Arguments are converted on
+/// the JS thread (a file descriptor is duplicated before this returns); the upload runs on
+/// tokio. `control` (`{ progress?, timeout? }`) gets its `cancel` function set before this
+/// returns. The promise resolves with `{ status, headers, requestId, nextAppendPosition,
+/// hashCrc64ecma, etag, versionId }` or rejects with a mapped error.
+fn append_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let request = append_request(
+        required_arg(env, &ctx, 0)?,
+        required_arg(env, &ctx, 1)?,
+        required_arg(env, &ctx, 2)?,
+        arg(&ctx, 3)?,
+        arg(&ctx, 4)?,
+    );
+    let control = call_control(env, arg(&ctx, 5)?, CallKind::ClientCall)?;
+    let args = request.and_then(|request| Ok((request, control?)));
+    let client = client.clone();
+    let run = |(mut request, control): (AppendObjectRequest, CallControl)| async move {
+        if let Some(progress) = &control.progress {
+            request = request.with_progress(progress.observer());
+        }
+        request.timeout = control.timeout;
+        request.cancellation = Some(control.token.clone());
+        let result = client.append_object(request).await;
+        control.finish().await;
+        result
+    };
+    request_promise(env, args, run, NativeAppendResult)
+}
+
+/// The promise of a client call whose arguments `args` were converted on the JS thread: `run`
+/// does the I/O; a conversion error rejects like a failed request (nothing was sent).
+fn request_promise<A, T, V, F, Fut>(
+    env: &Env,
+    args: Conv<A>,
+    run: F,
+    wrap: fn(T) -> V,
+) -> napi_ohos::Result<Raw>
+where
+    A: Send + 'static,
+    T: Send + 'static,
+    V: napi_ohos::bindgen_prelude::ToNapiValue + 'static,
+    F: FnOnce(A) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = crate::protocol::error::Result<T>> + Send + 'static,
+{
+    let work = async move {
+        Ok(match args {
+            Ok(args) => run(args).await,
+            Err(e) => Err(e),
+        })
+    };
+    let promise = bridge::promise(env, work, move |env, outcome| match outcome {
+        Ok(output) => Ok(wrap(output)),
+        Err(e) => Err(throwable(env, &e)),
+    })?;
+    Ok(Raw(promise))
+}
+
+/// `sealAppendObject(bucket, key, position)`: resolves with `{ status, headers, requestId,
+/// sealedTime, etag }`.
+fn seal_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let target = bucket_and_key(required_arg(env, &ctx, 0)?, required_arg(env, &ctx, 1)?).and_then(
+        |(bucket, key)| {
+            let position = position_arg(arg(&ctx, 2).map_err(|e| engine("position", e))?)?;
+            let position = numbers::required_position(position)?;
+            Ok((bucket, key, position))
+        },
+    );
+    let client = client.clone();
+    let run = |(bucket, key, position): (String, String, u64)| async move {
+        client.seal_append_object(&bucket, &key, position).await
+    };
+    request_promise(env, target, run, NativeSealResult)
+}
+
+/// `headObject(bucket, key)`: resolves with `{ status, headers, body }`.
+fn head_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    read_object(client, ctx, true)
+}
+
+/// `getObject(bucket, key)`: the whole object in memory (for checks and small objects).
+fn get_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    read_object(client, ctx, false)
+}
+
+/// `putObject(bucket, key, data)`: a whole normal (non-appendable) object from a string or bytes.
+/// Resolves with `{ status, headers, body }`.
+fn put_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let data = required_arg(env, &ctx, 2)?;
+    let target = bucket_and_key(required_arg(env, &ctx, 0)?, required_arg(env, &ctx, 1)?)
+        .and_then(|(bucket, key)| Ok((bucket, key, bytes(data)?)));
+    let client = client.clone();
+    let run = |(bucket, key, data): (String, String, Vec<u8>)| async move {
+        client.put_object(&bucket, &key, data).await
+    };
+    request_promise(env, target, run, NativeRawResponse)
+}
+
+fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let target = bucket_and_key(required_arg(env, &ctx, 0)?, required_arg(env, &ctx, 1)?);
+    let client = client.clone();
+    let run = move |(bucket, key): (String, String)| async move {
+        if head {
+            client.head_object(&bucket, &key).await
+        } else {
+            client.get_object(&bucket, &key, None).await
+        }
+    };
+    request_promise(env, target, run, NativeRawResponse)
+}
+
+/// The facade's config: `accessKeyId`, `accessKeySecret`, `securityToken`, `region`,
+/// `endpoint`, `cname`, `pathStyle`, `signatureVersion`, `timeout`, `connectTimeout` (ms),
+/// `userAgent` (the rules: [`JsClientConfig::into_config`]).
+fn client_config(config: Unknown) -> Conv<JsClientConfig> {
+    let obj = to_object("config", config)?;
+    Ok(JsClientConfig {
+        access_key_id: opt_string(&obj, "accessKeyId")?,
+        access_key_secret: opt_string(&obj, "accessKeySecret")?,
+        security_token: opt_string(&obj, "securityToken")?,
+        region: opt_string(&obj, "region")?,
+        endpoint: opt_string(&obj, "endpoint")?,
+        cname: opt_bool(&obj, "cname")?,
+        path_style: opt_bool(&obj, "pathStyle")?,
+        signature_version: opt_string(&obj, "signatureVersion")?,
+        connect_timeout_ms: opt_number(&obj, "connectTimeout")?,
+        timeout_ms: opt_number(&obj, "timeout")?,
+        user_agent: opt_string(&obj, "userAgent")?,
+    })
+}
+
+fn append_request(
+    bucket: Unknown,
+    key: Unknown,
+    data: Unknown,
+    position: Option<Unknown>,
+    options: Option<Unknown>,
+) -> Conv<AppendObjectRequest> {
+    let (bucket, key) = bucket_and_key(bucket, key)?;
+    let body = body(data)?;
+    let position = position_arg(position)?;
+    let mut request = AppendObjectRequest::new(bucket, key, body);
+    request.position = position;
+    if let Some(options) = present("options", options)? {
+        let options = to_object("options", options)?;
+        request.init_crc64 = match property(&options, "initCrc64")? {
+            None => None,
+            Some(v) => Some(match value_type("initCrc64", &v)? {
+                ValueType::String => {
+                    numbers::decimal_u64("initCrc64", &to_string("initCrc64", v)?)?
+                }
+                ValueType::Number => {
+                    numbers::non_negative_integer("initCrc64", to_number("initCrc64", v)?)?
+                }
+                other => {
+                    return Err(invalid(
+                        "initCrc64",
+                        format!(
+                            "must be a decimal string (CRC-64 values exceed 2^53), got {}",
+                            type_name(other)
+                        ),
+                    ))
+                }
+            }),
+        };
+        request.options = append_options(&options)?.into_options()?;
+    }
+    Ok(request)
+}
+
+/// `position`: a number or a decimal string (the `x-oss-next-append-position` header as is);
+/// `None` when absent.
+fn position_arg(position: Option<Unknown>) -> Conv<Option<u64>> {
+    match present("position", position)? {
+        None => Ok(None),
+        Some(v) => Ok(Some(match value_type("position", &v)? {
+            ValueType::Number => numbers::position_from_number(to_number("position", v)?)?,
+            ValueType::String => numbers::position_from_decimal(&to_string("position", v)?)?,
+            other => {
+                return Err(invalid(
+                    "position",
+                    format!(
+                        "must be a number or a decimal string, got {}",
+                        type_name(other)
+                    ),
+                ))
+            }
+        })),
+    }
+}
