@@ -36,6 +36,13 @@ impl Client {
     /// Checks the configuration and sets up the connection pool (no network traffic yet).
     pub fn new(config: ClientConfig) -> Result<Self> {
         let endpoint = config.resolve()?;
+        if endpoint.scheme == "http" && !endpoint.is_loopback() {
+            // Allowed only with `secure: false` spelled out (see `ClientConfig::secure`).
+            log::warn!(
+                "plain HTTP to {}: request signatures and the STS token travel unencrypted",
+                endpoint.host
+            );
+        }
         let transport = Transport::new(&config)?;
         Ok(Self {
             inner: Arc::new(Inner {

@@ -71,6 +71,10 @@ pub struct ClientConfig {
     pub read_write_timeout: Duration,
     /// `User-Agent` header; `None` means `oss-append/<version>`.
     pub user_agent: Option<String>,
+    /// The Harmony SDK's `secure`: `None` or `Some(true)` mean HTTPS (a bare host gets
+    /// `https://`, and plain HTTP is refused except to a loopback host); `Some(false)` spelled
+    /// out allows plain HTTP to any host (a bare host gets `http://`), and the client warns once.
+    pub secure: Option<bool>,
 }
 
 impl ClientConfig {
@@ -87,6 +91,7 @@ impl ClientConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_write_timeout: DEFAULT_READ_WRITE_TIMEOUT,
             user_agent: None,
+            secure: None,
         })
     }
 
@@ -122,6 +127,12 @@ impl ClientConfig {
         self
     }
 
+    /// Sets `secure` (see [`ClientConfig::secure`]).
+    pub fn with_secure(mut self, secure: bool) -> Self {
+        self.secure = Some(secure);
+        self
+    }
+
     /// Sets the `User-Agent`.
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -143,7 +154,27 @@ impl ClientConfig {
             Some(e) => e.trim().to_string(),
             None => format!("https://oss-{}.aliyuncs.com", self.region),
         };
-        Endpoint::parse(&raw, self.use_path_style, self.use_cname)
+        let endpoint = Endpoint::parse(&raw, self.use_path_style, self.use_cname, self.secure)?;
+        if endpoint.scheme == "http" {
+            if self.secure == Some(true) {
+                return Err(Error::invalid(
+                    "secure",
+                    format!("is true, but the endpoint {raw:?} is plain http://"),
+                ));
+            }
+            if self.secure.is_none() && !endpoint.is_loopback() {
+                return Err(Error::invalid(
+                    "secure",
+                    format!(
+                        "must be false, spelled out, to send requests to {} over plain HTTP: \
+                         the signature and the STS token would travel unencrypted (use an \
+                         https:// endpoint instead)",
+                        endpoint.host
+                    ),
+                ));
+            }
+        }
+        Ok(endpoint)
     }
 }
 
@@ -181,27 +212,48 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    fn parse(raw: &str, path_style: bool, cname: bool) -> Result<Self> {
+    /// Parses the endpoint once, strictly: a scheme (`http`/`https`, or none: then `secure`
+    /// decides), a host (a DNS name, an IPv4 address or a bracketed IPv6 address) and an optional
+    /// port — nothing else. URL parsers rewrite what they do not expect (`\` becomes `/`, tabs
+    /// and newlines vanish), which would send a signed request somewhere else than validated; so
+    /// anything beyond those parts is refused here, by name.
+    fn parse(raw: &str, path_style: bool, cname: bool, secure: Option<bool>) -> Result<Self> {
+        let bad = |rule: &str| Error::invalid("endpoint", format!("{rule}, got {raw:?}"));
+        if let Some(c) = raw
+            .chars()
+            .find(|c| c.is_control() || c.is_whitespace() || *c == '\\')
+        {
+            return Err(bad(&format!(
+                "must not contain {} (control characters, white space and '\\' are refused)",
+                c.escape_default()
+            )));
+        }
         let (scheme, rest) = if let Some(rest) = raw.strip_prefix("https://") {
             ("https", rest)
         } else if let Some(rest) = raw.strip_prefix("http://") {
             ("http", rest)
         } else if raw.contains("://") {
-            return Err(Error::invalid("endpoint", "scheme must be http or https"));
+            return Err(bad("scheme must be http or https"));
+        } else if secure == Some(false) {
+            ("http", raw)
         } else {
             ("https", raw)
         };
-        let host = rest.trim_end_matches('/');
-        if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
-            return Err(Error::invalid(
-                "endpoint",
-                "must be a host with an optional port and scheme, without path or query \
+        // One trailing '/' is the empty path; anything after the authority is not.
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains(['/', '?', '#']) {
+            return Err(bad(
+                "must be a scheme, a host and an optional port, without path, query or fragment \
                  (e.g. https://oss-cn-hangzhou.aliyuncs.com)",
             ));
         }
+        if authority.contains('@') {
+            return Err(bad("must not carry user info ('user@host')"));
+        }
+        let host = parse_authority(authority).map_err(|rule| bad(&rule))?;
         let style = if cname {
             UrlStyle::Cname
-        } else if path_style || is_ip_host(host) {
+        } else if path_style || is_ip_host(&host) {
             // Buckets cannot be subdomains of an IP address: SDK v2 switches to path-style too.
             UrlStyle::Path
         } else {
@@ -209,9 +261,21 @@ impl Endpoint {
         };
         Ok(Self {
             scheme,
-            host: host.to_string(),
+            host,
             style,
         })
+    }
+
+    /// Whether the host is this machine (`localhost`, `127.0.0.0/8`, `[::1]`): plain HTTP to it
+    /// never leaves the device.
+    pub fn is_loopback(&self) -> bool {
+        let host = match self.host.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => self.host.as_str(),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 
     /// The request URL (without query) for an object.
@@ -224,6 +288,64 @@ impl Endpoint {
             UrlStyle::Path => format!("{}://{}/{}/{}", self.scheme, self.host, bucket, key),
             UrlStyle::Cname => format!("{}://{}/{}", self.scheme, self.host, key),
         }
+    }
+}
+
+/// `host[:port]` as it goes into URLs, or the rule it breaks. A bare IPv6 address (`::1`) is
+/// bracketed.
+fn parse_authority(authority: &str) -> std::result::Result<String, String> {
+    if authority.is_empty() {
+        return Err("must name a host".into());
+    }
+    if authority.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Ok(format!("[{authority}]"));
+    }
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let (ip, after) = inner
+            .split_once(']')
+            .ok_or("has an IPv6 address without its closing ']'")?;
+        if ip.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("has {ip:?} in brackets, which is no IPv6 address"));
+        }
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or("has text after the IPv6 address")?,
+            ),
+        };
+        (&authority[..ip.len() + 2], port)
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if !host.starts_with('[') {
+        let labels_ok = host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+        if !labels_ok || host.len() > 253 {
+            return Err(format!(
+                "has host {host:?}: a host is dot-separated labels of letters, digits and '-'"
+            ));
+        }
+    }
+    match port {
+        None => Ok(host.to_owned()),
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            match p.parse::<u16>() {
+                Ok(n) if n > 0 => Ok(format!("{host}:{p}")),
+                _ => Err(format!("has port {p}, outside 1..=65535")),
+            }
+        }
+        Some(p) => Err(format!("has port {p:?}, which is not a number")),
     }
 }
 
@@ -319,5 +441,83 @@ mod tests {
                 "{ep}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn endpoints_that_a_url_parser_would_rewrite_are_refused() {
+        for ep in [
+            "http://localhost:9000\\.oss-cn-hangzhou.aliyuncs.com",
+            "https://oss-cn-hangzhou\t.aliyuncs.com",
+            "https://oss-cn-\nhangzhou.aliyuncs.com",
+            "https://user:pw@oss-cn-hangzhou.aliyuncs.com",
+            "https://oss-cn-hangzhou.aliyuncs.com/path",
+            "https://oss-cn-hangzhou.aliyuncs.com?q=1",
+            "https://oss-cn-hangzhou.aliyuncs.com#frag",
+            "https://oss-cn-hangzhou.aliyuncs.com:0",
+            "https://oss-cn-hangzhou.aliyuncs.com:65536",
+            "https://oss-cn-hangzhou.aliyuncs.com:http",
+            "https://-bad-.aliyuncs.com",
+            "https://a..b",
+            "https://[::1",
+            "https://[nope]:80",
+        ] {
+            let err = config("cn-hangzhou")
+                .with_endpoint(ep)
+                .resolve()
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidArgument {
+                        field: "endpoint",
+                        ..
+                    }
+                ),
+                "{ep:?}: {err}"
+            );
+        }
+        let ok = config("cn-hangzhou")
+            .with_endpoint("https://oss-cn-hangzhou.aliyuncs.com:443/")
+            .resolve()
+            .unwrap();
+        assert_eq!(ok.host, "oss-cn-hangzhou.aliyuncs.com:443");
+        let bare_v6 = config("cn-hangzhou")
+            .with_endpoint("http://::1")
+            .resolve()
+            .unwrap();
+        assert_eq!(bare_v6.object_url("b", "k"), "http://[::1]/b/k");
+    }
+
+    #[test]
+    fn plain_http_leaves_the_device_only_with_secure_false() {
+        let field = |r: Result<Endpoint>| match r {
+            Err(Error::InvalidArgument { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        // Loopback needs nothing; a public host needs `secure: false` spelled out.
+        for ep in [
+            "http://127.0.0.1:9000",
+            "http://localhost:1",
+            "http://[::1]:80",
+        ] {
+            let e = config("cn-hangzhou").with_endpoint(ep).resolve().unwrap();
+            assert!(e.is_loopback(), "{ep}");
+        }
+        let public = || config("cn-hangzhou").with_endpoint("http://oss-cn-hangzhou.aliyuncs.com");
+        assert_eq!(field(public().resolve()), "secure");
+        assert_eq!(field(public().with_secure(true).resolve()), "secure");
+        let allowed = public().with_secure(false).resolve().unwrap();
+        assert_eq!((allowed.scheme, allowed.is_loopback()), ("http", false));
+        // A bare host follows `secure`.
+        let bare = |secure| {
+            config("cn-hangzhou")
+                .with_endpoint("oss-cn-hangzhou.aliyuncs.com")
+                .with_secure(secure)
+                .resolve()
+                .unwrap()
+                .scheme
+        };
+        assert_eq!((bare(true), bare(false)), ("https", "http"));
+        assert_eq!(config("cn-hangzhou").resolve().unwrap().scheme, "https");
     }
 }

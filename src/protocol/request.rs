@@ -266,6 +266,8 @@ mod tests {
         )
         .unwrap()
         .with_endpoint("http://examplebucket.oss-cn-hangzhou.aliyuncs.com")
+        // The reference vectors are plain HTTP requests to a public host.
+        .with_secure(false)
         .with_cname(true)
         .with_signature_version(version)
     }
