@@ -12,7 +12,6 @@ use std::os::fd::{AsRawFd, IntoRawFd};
 use std::time::Duration;
 
 use common::*;
-use oss_append::protocol::validate;
 use oss_append::{
     AppendObjectRequest, AppendOptions, AppenderOptions, Body, Client, ClientConfig, ContentMd5,
     Credentials, DataEncryption, Error, ObjectAcl, RetryPolicy, ServerSideEncryption, SessionError,
@@ -103,7 +102,7 @@ async fn every_bad_input_is_named_and_sends_nothing() {
     let emu = emulator().await;
     let client = client(&emu);
     let mut t = Table::new(&emu);
-    let five_gib = validate::MAX_APPENDABLE_SIZE;
+    let five_gib = oss_append::protocol::limits::MAX_APPENDABLE_SIZE;
 
     // Names: bucket and key.
     t.case(

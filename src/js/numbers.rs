@@ -105,7 +105,7 @@ pub fn timeout_ms(field: &'static str, value: f64) -> Result<std::time::Duration
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::validate::MAX_APPENDABLE_SIZE;
+    use crate::protocol::limits::MAX_APPENDABLE_SIZE;
 
     fn field_of(r: Result<()>) -> &'static str {
         match r {

@@ -108,11 +108,13 @@ pub struct ServiceError {
 }
 
 impl ServiceError {
-    /// `x-oss-next-append-position` of a 409 PositionNotEqualToLength: the object's length now.
+    /// `x-oss-next-append-position` of a 409 PositionNotEqualToLength: the object's length now
+    /// (`None` when absent, garbled, or beyond the 5 GiB an appendable object can hold).
     pub fn next_append_position(&self) -> Option<u64> {
         self.headers
             .get(crate::protocol::headers::NEXT_APPEND_POSITION)
             .and_then(|v| crate::protocol::headers::parse_decimal(v).ok())
+            .filter(|&n| n <= crate::protocol::limits::MAX_APPENDABLE_SIZE)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod credentials;
 pub(crate) mod encoding;
 pub mod error;
 pub mod headers;
+pub mod limits;
 pub mod options;
 pub(crate) mod request;
 pub mod response;

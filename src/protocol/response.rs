@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 
 use crate::protocol::error::{Error, ServiceError};
+use crate::protocol::limits::{MAX_APPENDABLE_SIZE, MAX_EXACT_SIZE};
 
 use crate::protocol::headers::{
     parse_decimal, EC, ERR, HASH_CRC64ECMA, NEXT_APPEND_POSITION, OBJECT_TYPE, REQUEST_ID,
@@ -31,6 +32,15 @@ pub(crate) fn number_header(raw: &RawResponse, name: &str) -> Result<Option<u64>
         Some(v) => parse_decimal(v)
             .map(Some)
             .map_err(|_| format!("{name} is not a number: {v:?}")),
+    }
+}
+
+/// `value` of header `name` if it is at most `max`: an appendable object never passes 5 GiB,
+/// and a position beyond that would reach JS rounded (2^64 - 1 prints as 18446744073709552000).
+fn within(name: &str, value: Option<u64>, max: u64) -> Result<Option<u64>, String> {
+    match value {
+        Some(n) if n > max => Err(format!("{name} {n} is beyond the largest possible ({max})")),
+        other => Ok(other),
     }
 }
 
@@ -63,6 +73,7 @@ impl AppendObjectOutput {
             request_id: request_id.clone(),
         };
         let next_append_position = number_header(raw, NEXT_APPEND_POSITION)
+            .and_then(|n| within(NEXT_APPEND_POSITION, n, MAX_APPENDABLE_SIZE))
             .map_err(invalid)?
             .ok_or_else(|| invalid(format!("{NEXT_APPEND_POSITION} is missing")))?;
         let hash_crc64ecma = number_header(raw, HASH_CRC64ECMA).map_err(invalid)?;
@@ -113,9 +124,11 @@ impl HeadObjectOutput {
             request_id: request_id.clone(),
         };
         let number = |name: &str| number_header(raw, name).map_err(invalid);
-        let content_length = number("content-length")?
+        let content_length = number("content-length")
+            .and_then(|n| within("content-length", n, MAX_EXACT_SIZE).map_err(invalid))?
             .ok_or_else(|| invalid("content-length is missing".to_owned()))?;
-        let next_append_position = number(NEXT_APPEND_POSITION)?;
+        let next_append_position = number(NEXT_APPEND_POSITION)
+            .and_then(|n| within(NEXT_APPEND_POSITION, n, MAX_APPENDABLE_SIZE).map_err(invalid))?;
         let hash_crc64ecma = number(HASH_CRC64ECMA)?;
         Ok(Self {
             status: raw.status,
@@ -386,6 +399,45 @@ mod tests {
             let err = HeadObjectOutput::from_response(&raw(200, headers, "")).unwrap_err();
             assert!(matches!(err, Error::InvalidResponse { .. }), "{err}");
         }
+    }
+
+    #[test]
+    fn numbers_beyond_what_an_object_can_be_are_refused() {
+        let max = u64::MAX.to_string();
+        let beyond_5_gib = (5u64 << 30) + 1;
+        let err = AppendObjectOutput::from_response(&raw(
+            200,
+            &[(NEXT_APPEND_POSITION, max.as_str())],
+            "",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("beyond"), "{err}");
+        let beyond = beyond_5_gib.to_string();
+        for headers in [
+            &[
+                ("content-length", "1"),
+                (NEXT_APPEND_POSITION, beyond.as_str()),
+            ][..],
+            &[("content-length", "9007199254740992")][..],
+        ] {
+            let err = HeadObjectOutput::from_response(&raw(200, headers, "")).unwrap_err();
+            assert!(err.to_string().contains("beyond"), "{err}");
+        }
+        // CRC-64 values use all 64 bits; 5 GiB itself is a valid position.
+        let at_limit = (5u64 << 30).to_string();
+        let out = AppendObjectOutput::from_response(&raw(
+            200,
+            &[
+                (NEXT_APPEND_POSITION, at_limit.as_str()),
+                (HASH_CRC64ECMA, max.as_str()),
+            ],
+            "",
+        ))
+        .unwrap();
+        assert_eq!(out.hash_crc64ecma, Some(u64::MAX));
+        // A 409's position hint is dropped rather than passed on out of range.
+        let e = service_error(&raw(409, &[(NEXT_APPEND_POSITION, max.as_str())], ""));
+        assert_eq!(e.next_append_position(), None);
     }
 
     #[test]

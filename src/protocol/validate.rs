@@ -2,16 +2,10 @@
 //! [`Error::InvalidArgument`] naming the field (as the JS API spells it) and the rule.
 
 use crate::protocol::error::{Error, Result};
+use crate::protocol::limits::{
+    MAX_APPENDABLE_SIZE, MAX_KEY_BYTES, MAX_METADATA_BYTES, TRAFFIC_LIMIT_RANGE,
+};
 use crate::protocol::options::{AppendOptions, ContentMd5, TEXT_OPTIONS};
-
-/// The largest object an append can build: 5 GiB.
-pub const MAX_APPENDABLE_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-/// User metadata limit: names and values together.
-pub const MAX_METADATA_BYTES: usize = 8 * 1024;
-/// `x-oss-traffic-limit` range in bit/s.
-pub const TRAFFIC_LIMIT_RANGE: std::ops::RangeInclusive<u64> = 245_760..=838_860_800;
-/// Longest key OSS accepts, in UTF-8 bytes.
-pub const MAX_KEY_BYTES: usize = 1023;
 
 /// Bucket names: 3–63 characters of lower-case letters, digits and '-', not starting or ending
 /// with '-'.
@@ -146,11 +140,24 @@ fn content_md5(value: &str) -> Result<()> {
 
 fn metadata(meta: &std::collections::BTreeMap<String, String>) -> Result<()> {
     let mut total = 0;
+    // Header names are case-insensitive: `A` and `a` would go out as two `x-oss-meta-a` lines,
+    // which OSS stores joined ("1,2").
+    let mut seen = std::collections::BTreeMap::new();
     for (name, value) in meta {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(Error::invalid(
                 "meta",
                 format!("name {name:?} must be non-empty and contain only letters, digits and '-'"),
+            ));
+        }
+        if let Some(other) = seen.insert(name.to_ascii_lowercase(), name) {
+            return Err(Error::invalid(
+                "meta",
+                format!(
+                    "names {other:?} and {name:?} differ only in case: both would be sent as \
+                     x-oss-meta-{}",
+                    name.to_ascii_lowercase()
+                ),
             ));
         }
         header_value("meta", value)?;
@@ -250,6 +257,22 @@ mod tests {
         let mut o = AppendOptions::default();
         o.metadata.insert(String::new(), "v".into());
         assert_eq!(field_of(options(&o)), "meta");
+    }
+
+    #[test]
+    fn metadata_names_differing_only_in_case_are_refused() {
+        let mut o = AppendOptions::default();
+        o.metadata.insert("Trace-Id".into(), "1".into());
+        o.metadata.insert("trace-id".into(), "2".into());
+        match options(&o) {
+            Err(Error::InvalidArgument {
+                field: "meta",
+                rule,
+            }) => {
+                assert!(rule.contains("differ only in case"), "{rule}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
