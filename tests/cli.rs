@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{pattern, AK, BUCKET, SK};
 use oss_append::crc64;
-use oss_emulator::{start_blocking, BlockingEmulator, EmulatorConfig};
+use oss_emulator::{start_blocking, BlockingEmulator, EmulatorConfig, Fault};
 
 const TOKEN: &str = "cli-sts-token-value-abcdef0123456789";
 
@@ -438,4 +438,68 @@ fn progress_is_drawn_when_stderr_is_a_terminal() {
         "no log records: {seen:?}"
     );
     assert!(!seen.contains("MiB/"), "a bar next to the log: {seen:?}");
+}
+
+/// The CLI on `key` with `flags`, its stdin fed `input` and closed; waits for it. Returns the
+/// exit code, stdout and stderr.
+fn run_with_input(
+    emu: &BlockingEmulator,
+    key: &str,
+    flags: &[&str],
+    input: &[u8],
+) -> (Option<i32>, String, String) {
+    let mut child = cli(emu, &[&["--bucket", BUCKET, "--key", key], flags].concat())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().expect("the CLI runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_retry_flags_reach_the_policy() {
+    let emu = emulator(None);
+    // Bad values are usage errors naming the flag; nothing is sent.
+    for (flags, needle) in [
+        (["--max-retries", "1001"], "at most 1000"),
+        (["--max-retries", "many"], "number of retries"),
+        (
+            ["--retry-deadline-ms", "0"],
+            "positive number of milliseconds",
+        ),
+        (["--retry-deadline-ms", "86400001"], "at most one day"),
+    ] {
+        let out = cli(
+            &emu,
+            &[&["--bucket", BUCKET, "--key", "k"], &flags[..]].concat(),
+        )
+        .output()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(
+            stderr.contains(flags[0]) && stderr.contains(needle),
+            "{flags:?}: {stderr}"
+        );
+    }
+    assert!(emu.requests().is_empty(), "nothing was sent");
+
+    // One connection reset: retried by default, the end with --max-retries 0.
+    let reset_once = |key: &str| emu.inject(Fault::reset_mid_body().for_key(key));
+    let key = "cli/no-retries.log";
+    reset_once(key);
+    let (code, stdout, stderr) = run_with_input(&emu, key, &["--max-retries", "0"], b"hello");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(appends(&emu), 1, "no retry: {stderr}");
+    assert_eq!(stdout.trim(), "position=0 crc64=0");
+    assert!(emu.object(BUCKET, key).is_none());
+    let key = "cli/default-retries.log";
+    reset_once(key);
+    let (code, _, stderr) = run_with_input(&emu, key, &[], b"hello");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(emu.object(BUCKET, key).unwrap().data, b"hello");
 }

@@ -111,14 +111,18 @@ async fn run(args: &Args, object: &Object, show_progress: bool) -> Result<(), Fa
 }
 
 /// Opens the append session: resumes at the object's end, or creates the object with the
-/// first append (with `--content-type`).
+/// first append (with `--content-type`), retrying as the flags say.
 async fn open_session(client: &Client, args: &Args, object: &Object) -> Result<Appender, Failure> {
     let options = AppendOptions {
         content_type: args.content_type.clone(),
         ..AppendOptions::default()
     };
     client
-        .appender(AppenderOptions::new(&object.bucket, &object.key).with_options(options))
+        .appender(
+            AppenderOptions::new(&object.bucket, &object.key)
+                .with_options(options)
+                .with_retry(args.retry_policy()),
+        )
         .await
         .map_err(|e| Failure::open(object, &e))
 }
