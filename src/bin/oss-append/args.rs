@@ -34,6 +34,10 @@ what is buffered is appended and the tool exits.";
 // In `after_help` rather than `long_about` so that `-h` shows it too: scripts depend on it.
 const AFTER_HELP: &str = "\
 At the end it prints `position=<object length> crc64=<CRC-64 of the whole object>` on stdout.
+After a failure it prints only what is known: when the outcome of an append could not be
+learned, or another writer changed the object, the object is asked (HEAD) first; if that fails
+too, it prints `position=unknown`. On stderr it then says how many bytes of the input were not
+appended (`oss-append: N bytes read from stdin were not appended`).
 
 Environment:
   OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET   credentials (required)
@@ -42,7 +46,8 @@ Environment:
   OSS_APPEND_LOG=error|warn|info|debug       log records on stderr (never secrets)
 
 Exit status: 0 when everything read was appended, 1 on an OSS or network failure (what was
-appended before it is printed), 2 on bad usage.";
+appended before it is printed), 2 on bad usage, 3 on a failure after which the object's length
+could not be learned (`position=unknown`).";
 
 /// The largest `--block-size`: one append of a block is held in memory.
 const MAX_BLOCK_SIZE: usize = 1024 * 1024 * 1024;
