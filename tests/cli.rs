@@ -444,6 +444,11 @@ fn progress_is_drawn_when_stderr_is_a_terminal() {
     assert!(!seen.contains("MiB/"), "a bar next to the log: {seen:?}");
 }
 
+/// The CLI appending to `key` of the test bucket, with `flags`.
+fn cli_on(emu: &BlockingEmulator, key: &str, flags: &[&str]) -> Command {
+    cli(emu, &[&["--bucket", BUCKET, "--key", key], flags].concat())
+}
+
 /// The CLI on `key` with `flags`, its stdin fed `input` and closed; waits for it. Returns the
 /// exit code, stdout and stderr.
 fn run_with_input(
@@ -452,9 +457,7 @@ fn run_with_input(
     flags: &[&str],
     input: &[u8],
 ) -> (Option<i32>, String, String) {
-    let mut child = cli(emu, &[&["--bucket", BUCKET, "--key", key], flags].concat())
-        .spawn()
-        .unwrap();
+    let mut child = cli_on(emu, key, flags).spawn().unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     let out = child.wait_with_output().expect("the CLI runs");
     (
@@ -528,12 +531,7 @@ fn an_unknown_outcome_reports_the_objects_real_length_or_unknown() {
 fn another_writers_append_is_reported_as_the_objects_end() {
     let emu = emulator(None);
     let key = "cli/two-writers.log";
-    let mut first = cli(
-        &emu,
-        &["--bucket", BUCKET, "--key", key, "--flush-ms", "100"],
-    )
-    .spawn()
-    .unwrap();
+    let mut first = cli_on(&emu, key, &["--flush-ms", "100"]).spawn().unwrap();
     let mut first_stdin = first.stdin.take().unwrap();
     first_stdin.write_all(b"aaaa").unwrap();
     wait_for_length(&emu, key, 4);
@@ -611,22 +609,11 @@ fn the_retry_flags_reach_the_policy() {
 fn an_outage_past_the_deadline_ends_the_run_and_counts_what_was_not_appended() {
     let emu = emulator(None);
     let key = "cli/outage.log";
-    let mut child = cli(
+    let flags = ["--block-size=1k", "--flush-ms=100", "--max-retries=1000"];
+    let mut child = cli_on(
         &emu,
-        &[
-            "--bucket",
-            BUCKET,
-            "--key",
-            key,
-            "--block-size",
-            "1k",
-            "--flush-ms",
-            "100",
-            "--max-retries",
-            "1000",
-            "--retry-deadline-ms",
-            "800",
-        ],
+        key,
+        &[&flags[..], &["--retry-deadline-ms=800"]].concat(),
     )
     .spawn()
     .unwrap();
