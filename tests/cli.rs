@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{pattern, AK, BUCKET, SK};
 use oss_append::crc64;
-use oss_emulator::{start_blocking, BlockingEmulator, EmulatorConfig};
+use oss_emulator::{start_blocking, BlockingEmulator, EmulatorConfig, Fault, FaultOp};
 
 const TOKEN: &str = "cli-sts-token-value-abcdef0123456789";
 
@@ -181,6 +181,10 @@ fn help_and_usage_errors() {
         "OSS_ACCESS_KEY_ID",
         "OSS_SESSION_TOKEN",
         "position=",
+        "--max-retries",
+        "--retry-deadline-ms",
+        "position=unknown",
+        "3 on a failure",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}");
     }
@@ -438,4 +442,213 @@ fn progress_is_drawn_when_stderr_is_a_terminal() {
         "no log records: {seen:?}"
     );
     assert!(!seen.contains("MiB/"), "a bar next to the log: {seen:?}");
+}
+
+/// The CLI appending to `key` of the test bucket, with `flags`.
+fn cli_on(emu: &BlockingEmulator, key: &str, flags: &[&str]) -> Command {
+    cli(emu, &[&["--bucket", BUCKET, "--key", key], flags].concat())
+}
+
+/// The CLI on `key` with `flags`, its stdin fed `input` and closed; waits for it. Returns the
+/// exit code, stdout and stderr.
+fn run_with_input(
+    emu: &BlockingEmulator,
+    key: &str,
+    flags: &[&str],
+    input: &[u8],
+) -> (Option<i32>, String, String) {
+    let mut child = cli_on(emu, key, flags).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().expect("the CLI runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_unknown_outcome_reports_the_objects_real_length_or_unknown() {
+    let emu = emulator(None);
+    let data = b"0123456789";
+    // The append is applied and its answer lost; then the session's HEADs (one try and two
+    // retries) fail: the outcome is unknown to the session. The opening HEAD passes.
+    let lose_the_outcome = |key: &str, failing_heads: u32| {
+        emu.inject(Fault::drop_after_commit().for_key(key));
+        emu.inject(
+            Fault::status(503)
+                .on(FaultOp::Head)
+                .for_key(key)
+                .after(1)
+                .times(failing_heads),
+        );
+    };
+
+    // The report's own HEAD gets through: it states the object's real end, the append in it.
+    let key = "cli/unknown-then-head.log";
+    lose_the_outcome(key, 3);
+    let (code, stdout, stderr) = run_with_input(&emu, key, &["--max-retries", "2"], data);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("is unknown"), "{stderr}");
+    let object = emu.object(BUCKET, key).unwrap().data;
+    assert_eq!(object, data, "the lost answer's append was applied");
+    assert_eq!(
+        stdout.trim(),
+        format!(
+            "position={} crc64={}",
+            object.len(),
+            crc64::checksum(&object)
+        )
+    );
+    assert!(
+        stderr.contains("oss-append: 0 bytes read from stdin were not appended\n"),
+        "{stderr}"
+    );
+
+    // HEAD keeps failing past the retry budget: the position is unknown, and said so.
+    let key = "cli/unknown-for-good.log";
+    lose_the_outcome(key, 100);
+    let (code, stdout, stderr) = run_with_input(&emu, key, &["--max-retries", "2"], data);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(stdout.trim(), "position=unknown");
+    assert!(
+        stderr.contains(&format!(
+            "the length of {BUCKET}/{key} is unknown: HEAD failed"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "0 bytes read from stdin were not appended; whether 10 more bytes were appended is \
+             unknown"
+        ),
+        "{stderr}"
+    );
+    emu.clear_faults();
+}
+
+#[test]
+fn another_writers_append_is_reported_as_the_objects_end() {
+    let emu = emulator(None);
+    let key = "cli/two-writers.log";
+    let mut first = cli_on(&emu, key, &["--flush-ms", "100"]).spawn().unwrap();
+    let mut first_stdin = first.stdin.take().unwrap();
+    first_stdin.write_all(b"aaaa").unwrap();
+    wait_for_length(&emu, key, 4);
+    // Another writer appends while the first CLI still runs ...
+    let (code, _, stderr) = run_with_input(&emu, key, &[], b"BBBB");
+    assert_eq!(code, Some(0), "{stderr}");
+    // ... so the first one's next append is refused (PositionNotEqualToLength).
+    first_stdin.write_all(b"cccc").unwrap();
+    drop(first_stdin);
+    let (ok, stdout, stderr) = finish(first);
+    assert!(!ok);
+    assert!(stderr.contains("PositionNotEqualToLength"), "{stderr}");
+    let object = emu.object(BUCKET, key).unwrap().data;
+    assert_eq!(object, b"aaaaBBBB");
+    assert_eq!(
+        stdout.trim(),
+        format!("position=8 crc64={}", crc64::checksum(&object)),
+        "the object's end, not the first session's"
+    );
+    assert!(
+        stderr.contains("oss-append: 4 bytes read from stdin were not appended"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_retry_flags_reach_the_policy() {
+    let emu = emulator(None);
+    // Bad values are usage errors naming the flag; nothing is sent.
+    for (flags, needle) in [
+        (["--max-retries", "1001"], "at most 1000"),
+        (["--max-retries", "many"], "number of retries"),
+        (
+            ["--retry-deadline-ms", "0"],
+            "positive number of milliseconds",
+        ),
+        (["--retry-deadline-ms", "86400001"], "at most one day"),
+    ] {
+        let out = cli(
+            &emu,
+            &[&["--bucket", BUCKET, "--key", "k"], &flags[..]].concat(),
+        )
+        .output()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(
+            stderr.contains(flags[0]) && stderr.contains(needle),
+            "{flags:?}: {stderr}"
+        );
+    }
+    assert!(emu.requests().is_empty(), "nothing was sent");
+
+    // One connection reset: retried by default, the end with --max-retries 0.
+    let reset_once = |key: &str| emu.inject(Fault::reset_mid_body().for_key(key));
+    let key = "cli/no-retries.log";
+    reset_once(key);
+    let (code, stdout, stderr) = run_with_input(&emu, key, &["--max-retries", "0"], b"hello");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(appends(&emu), 1, "no retry: {stderr}");
+    assert_eq!(stdout.trim(), "position=0 crc64=0");
+    assert!(emu.object(BUCKET, key).is_none());
+    assert!(
+        stderr.contains("oss-append: 5 bytes read from stdin were not appended"),
+        "{stderr}"
+    );
+    let key = "cli/default-retries.log";
+    reset_once(key);
+    let (code, _, stderr) = run_with_input(&emu, key, &[], b"hello");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(emu.object(BUCKET, key).unwrap().data, b"hello");
+}
+
+#[test]
+fn an_outage_past_the_deadline_ends_the_run_and_counts_what_was_not_appended() {
+    let emu = emulator(None);
+    let key = "cli/outage.log";
+    let flags = ["--block-size=1k", "--flush-ms=100", "--max-retries=1000"];
+    let mut child = cli_on(
+        &emu,
+        key,
+        &[&flags[..], &["--retry-deadline-ms=800"]].concat(),
+    )
+    .spawn()
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = pattern(1624, 5);
+    stdin.write_all(&data[..1024]).unwrap();
+    wait_for_length(&emu, key, 1024);
+    // From now on every append is cut off mid-body: an outage. The retry count would allow
+    // far more than the deadline does.
+    emu.inject(Fault::reset_mid_body().for_key(key).times(100_000));
+    let outage = Instant::now();
+    stdin.write_all(&data[1024..]).unwrap();
+    stdin.flush().unwrap();
+    // stdin stays open: the run ends by the deadline, not by end of input.
+    let out = child.wait_with_output().expect("the CLI runs");
+    let elapsed = outage.elapsed();
+    drop(stdin);
+    emu.clear_faults();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "the 800 ms deadline ended the retries ({elapsed:?})"
+    );
+    let object = emu.object(BUCKET, key).unwrap().data;
+    assert_eq!(object, &data[..1024]);
+    assert!(
+        stderr.contains(&format!(
+            "oss-append: {} bytes read from stdin were not appended",
+            data.len() - object.len()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("position=1024 crc64={}", crc64::checksum(&object))
+    );
 }

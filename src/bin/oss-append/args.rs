@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use oss_append::{ClientConfig, Credentials, SignatureVersion};
+use oss_append::session::retry::{DEFAULT_DEADLINE, DEFAULT_MAX_RETRIES};
+use oss_append::{ClientConfig, Credentials, Error, RetryPolicy, SignatureVersion};
 
 use crate::stdin::Batching;
 
@@ -22,7 +23,8 @@ oss-append: append a file or stdin to an Alibaba Cloud OSS appendable object
 Appends FILE (streamed, in one append) or, without FILE or with '-', stdin. The object is
 created by the first append, or resumed at its end if it is appendable already. Appends go
 through an append session: positions are automatic, every append's CRC-64 is checked, and
-failures are retried or, when an answer was lost, checked with HEAD so nothing is written twice.
+failures are retried (--max-retries, --retry-deadline-ms) or, when an answer was lost, checked
+with HEAD so nothing is written twice.
 
 stdin is read as it arrives and appended in blocks: a block goes out as soon as --block-size
 bytes are buffered, or when input has been idle for --flush-ms with something buffered, or
@@ -32,6 +34,10 @@ what is buffered is appended and the tool exits.";
 // In `after_help` rather than `long_about` so that `-h` shows it too: scripts depend on it.
 const AFTER_HELP: &str = "\
 At the end it prints `position=<object length> crc64=<CRC-64 of the whole object>` on stdout.
+After a failure it prints only what is known: when the outcome of an append could not be
+learned, or another writer changed the object, the object is asked (HEAD) first; if that fails
+too, it prints `position=unknown`. On stderr it then says how many bytes of the input were not
+appended (`oss-append: N bytes read from stdin were not appended`).
 
 Environment:
   OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET   credentials (required)
@@ -40,7 +46,8 @@ Environment:
   OSS_APPEND_LOG=error|warn|info|debug       log records on stderr (never secrets)
 
 Exit status: 0 when everything read was appended, 1 on an OSS or network failure (what was
-appended before it is printed), 2 on bad usage.";
+appended before it is printed), 2 on bad usage, 3 on a failure after which the object's length
+could not be learned (`position=unknown`).";
 
 /// The largest `--block-size`: one append of a block is held in memory.
 const MAX_BLOCK_SIZE: usize = 1024 * 1024 * 1024;
@@ -110,6 +117,25 @@ pub struct Args {
     )]
     max_delay: Duration,
 
+    /// retries of each append (and of each HEAD that checks one) after transient failures;
+    /// 0 to 1000
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_RETRIES,
+        value_parser = parse_max_retries
+    )]
+    max_retries: u32,
+
+    /// no retry of an append starts this long after it began; at most one day
+    #[arg(
+        long = "retry-deadline-ms",
+        value_name = "MS",
+        default_value_t = DEFAULT_DEADLINE.as_millis() as u64,
+        value_parser = parse_retry_deadline
+    )]
+    retry_deadline_ms: u64,
+
     /// Content-Type of the object (when the append creates it)
     #[arg(long, value_name = "TYPE")]
     pub content_type: Option<String>,
@@ -173,6 +199,16 @@ impl Args {
             block_size: self.block_size,
             flush_after: self.flush_after,
             max_delay: self.max_delay,
+        }
+    }
+
+    /// The retry policy of the session and of the final HEAD: the library's defaults with
+    /// `--max-retries` and `--retry-deadline-ms` (each checked when parsed).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_retries: self.max_retries,
+            deadline: Duration::from_millis(self.retry_deadline_ms),
+            ..RetryPolicy::default()
         }
     }
 
@@ -240,6 +276,39 @@ fn parse_millis(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// `--max-retries`: a number of retries the library's policy accepts.
+fn parse_max_retries(text: &str) -> Result<u32, String> {
+    let max_retries = text
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("must be a number of retries, got {text:?}"))?;
+    accepted(RetryPolicy {
+        max_retries,
+        ..RetryPolicy::default()
+    })?;
+    Ok(max_retries)
+}
+
+/// `--retry-deadline-ms`: a positive number of milliseconds the library's policy accepts.
+fn parse_retry_deadline(text: &str) -> Result<u64, String> {
+    let deadline = parse_millis(text)?;
+    accepted(RetryPolicy {
+        deadline,
+        ..RetryPolicy::default()
+    })?;
+    Ok(deadline.as_millis() as u64)
+}
+
+/// The library's verdict on `policy`, as the rule alone: clap names the flag, and the library's
+/// field name (`retry.maxRetries`) would only confuse on the command line. The limits live in
+/// `RetryPolicy::validate`, so the flags cannot drift from them.
+fn accepted(policy: RetryPolicy) -> Result<(), String> {
+    policy.validate().map_err(|e| match e {
+        Error::InvalidArgument { rule, .. } => rule,
+        other => other.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,11 +358,24 @@ mod tests {
         assert_eq!(batching.block_size, 1024);
         assert_eq!(batching.flush_after, Duration::from_millis(1000));
         assert_eq!(batching.max_delay, Duration::from_millis(10_000));
+        assert_eq!(a.retry_policy(), RetryPolicy::default());
 
         let a = parse(&["--bucket", "b", "--key", "k", "--max-delay-ms=5", "-"]).unwrap();
         assert_eq!(a.file(), None, "'-' is stdin");
         assert_eq!(a.batching().block_size, 1 << 20);
         assert_eq!(a.batching().max_delay, Duration::from_millis(5));
+
+        let a = parse(&[
+            "--bucket=b",
+            "--key=k",
+            "--max-retries=1000",
+            "--retry-deadline-ms=86400000",
+        ])
+        .unwrap();
+        let policy = a.retry_policy();
+        assert_eq!(policy.max_retries, 1000);
+        assert_eq!(policy.deadline, Duration::from_secs(86_400));
+        assert!(policy.validate().is_ok());
     }
 
     #[test]
@@ -317,6 +399,18 @@ mod tests {
             e.to_string().contains("positive number of milliseconds"),
             "{e}"
         );
+        let e = error(&["--bucket", "b", "--key", "k", "--max-retries", "1001"]);
+        assert!(e.to_string().contains("--max-retries"), "{e}");
+        assert!(
+            e.to_string().contains("must be at most 1000, got 1001"),
+            "{e}"
+        );
+        let e = error(&["--key", "k", "--retry-deadline-ms", "86400001"]);
+        assert!(e.to_string().contains("--retry-deadline-ms"), "{e}");
+        assert!(e.to_string().contains("at most one day"), "{e}");
+        assert!(error(&["--max-retries", "x"])
+            .to_string()
+            .contains("must be a number of retries"));
         assert!(error(&["--bucket", "b", "--key", "k", "--block-size", "0"])
             .to_string()
             .contains("between 1 byte and 1 GiB"));

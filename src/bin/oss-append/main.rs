@@ -8,16 +8,21 @@
 
 mod args;
 mod progress;
+mod report;
 mod stdin;
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use oss_append::{AppendOptions, Appender, AppenderOptions, Body, Client, SessionError};
+use oss_append::{crc64, AppendOptions, Appender, AppenderOptions, Body, Client, SessionError};
 
 use crate::args::{Args, Object};
 use crate::progress::FileBar;
+use crate::report::{ObjectEnd, Source, Tally};
 use crate::stdin::StreamError;
+
+/// Exit status of a failure after which the object's length could not be learned.
+const EXIT_POSITION_UNKNOWN: u8 = 3;
 
 fn main() -> ExitCode {
     let (args, object) = args::parse();
@@ -41,44 +46,49 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("oss-append: {}", failure.message);
+            for note in &failure.notes {
+                eprintln!("oss-append: {note}");
+            }
             ExitCode::from(failure.status)
         }
     }
 }
 
-/// Why the tool stops with a non-zero status, and the line it prints on stderr.
+/// Why the tool stops with a non-zero status, and the lines it prints on stderr.
 #[derive(Debug)]
 struct Failure {
     status: u8,
     message: String,
+    /// What is left of the input and the object, after the message.
+    notes: Vec<String>,
 }
 
 impl Failure {
     fn usage(message: String) -> Self {
-        Self { status: 2, message }
+        Self {
+            status: 2,
+            message,
+            notes: Vec::new(),
+        }
     }
 
     fn open(object: &Object, e: &SessionError) -> Self {
         Self {
             status: 1,
             message: format!("cannot open {object}: {e}"),
-        }
-    }
-
-    fn append(object: &Object, e: &SessionError) -> Self {
-        Self {
-            status: 1,
-            message: format!("append to {object} failed: {e}"),
+            notes: Vec::new(),
         }
     }
 
     fn stream(object: &Object, e: &StreamError) -> Self {
-        match e {
-            StreamError::Append(e) => Self::append(object, e),
-            StreamError::Read(e) => Self {
-                status: 1,
-                message: format!("reading stdin failed: {e}"),
-            },
+        let message = match e {
+            StreamError::Append(e) => format!("append to {object} failed: {e}"),
+            StreamError::Read(e) => format!("reading stdin failed: {e}"),
+        };
+        Self {
+            status: 1,
+            message,
+            notes: Vec::new(),
         }
     }
 }
@@ -91,53 +101,123 @@ async fn run(args: &Args, object: &Object, show_progress: bool) -> Result<(), Fa
         .and_then(|config| Client::new(config).map_err(|e| e.to_string()))
         .map_err(Failure::usage)?;
     let mut session = open_session(&client, args, object).await?;
-    let mut outcome = match args.file() {
-        Some(path) => append_file(&mut session, path, show_progress)
-            .await
-            .map_err(|e| Failure::append(object, &e)),
-        None => stdin::append_stdin(&mut session, args.batching(), show_progress)
-            .await
-            .map_err(|e| Failure::stream(object, &e)),
+    let (mut outcome, mut tally) = match args.file() {
+        Some(path) => {
+            let mut tally = Tally::new(
+                Source::File(path.display().to_string()),
+                std::fs::metadata(path).ok().map(|m| m.len()),
+            );
+            let outcome = append_file(&mut session, path, show_progress, &mut tally)
+                .await
+                .map_err(StreamError::Append);
+            (outcome, tally)
+        }
+        None => {
+            let mut tally = Tally::new(Source::Stdin, None);
+            let outcome =
+                stdin::append_stdin(&mut session, args.batching(), show_progress, &mut tally).await;
+            (outcome, tally)
+        }
     };
     if outcome.is_ok() && args.seal {
-        outcome = session
-            .seal()
-            .await
-            .map(drop)
-            .map_err(|e| Failure::append(object, &e));
+        outcome = session.seal().await.map(drop).map_err(StreamError::Append);
     }
-    report(&session);
-    outcome
+    let error = outcome.err();
+    let end = object_end(&client, &session, object, args, error.as_ref()).await;
+    println!("{end}");
+    let Some(error) = error else {
+        return Ok(());
+    };
+    let mut failure = Failure::stream(object, &error);
+    tally.settle((session.position(), session.crc64()), &end);
+    if let ObjectEnd::Unknown(why) = &end {
+        failure.status = EXIT_POSITION_UNKNOWN;
+        failure
+            .notes
+            .push(format!("the length of {object} is unknown: {why}"));
+    }
+    failure.notes.extend(tally.not_appended_line());
+    Err(failure)
+}
+
+/// The object's end for the report: the session's position and CRC-64 while it can vouch for
+/// them, else what HEAD says (see [`report::session_cannot_vouch`]).
+async fn object_end(
+    client: &Client,
+    session: &Appender,
+    object: &Object,
+    args: &Args,
+    error: Option<&StreamError>,
+) -> ObjectEnd {
+    let session_error = match error {
+        Some(StreamError::Append(e)) => Some(e),
+        _ => None,
+    };
+    if report::session_cannot_vouch(session.poisoned().is_some(), session_error) {
+        report::head_end(client, object, &args.retry_policy()).await
+    } else {
+        ObjectEnd::Known {
+            position: session.position(),
+            crc64: Some(session.crc64()),
+        }
+    }
 }
 
 /// Opens the append session: resumes at the object's end, or creates the object with the
-/// first append (with `--content-type`).
+/// first append (with `--content-type`), retrying as the flags say.
 async fn open_session(client: &Client, args: &Args, object: &Object) -> Result<Appender, Failure> {
     let options = AppendOptions {
         content_type: args.content_type.clone(),
         ..AppendOptions::default()
     };
     client
-        .appender(AppenderOptions::new(&object.bucket, &object.key).with_options(options))
+        .appender(
+            AppenderOptions::new(&object.bucket, &object.key)
+                .with_options(options)
+                .with_retry(args.retry_policy()),
+        )
         .await
         .map_err(|e| Failure::open(object, &e))
 }
 
 /// Appends the file, streamed, in one append; with `show_progress`, a byte bar on stderr until
-/// it returns.
+/// it returns. `tally` gets the file's bytes once appended, or the append if its outcome is
+/// open.
 async fn append_file(
     session: &mut Appender,
     path: &Path,
     show_progress: bool,
+    tally: &mut Tally,
 ) -> Result<(), SessionError> {
     let bar = FileBar::new(show_progress);
-    session
-        .append(bar.observe(Body::from_path(path)))
-        .await
-        .map(drop)
+    match session.append(bar.observe(Body::from_path(path))).await {
+        Ok(done) => {
+            // The length the session fixed when it opened the file, if it changed since.
+            tally.read = Some(done.length);
+            tally.appended += done.length;
+            Ok(())
+        }
+        Err(e) => {
+            let length = tally.read.unwrap_or(0);
+            // Read again, only in this rare case, to tell whether the object holds it.
+            tally.failed(&e, length, || file_crc64(path));
+            Err(e)
+        }
+    }
 }
 
-/// The final report on stdout.
-fn report(session: &Appender) {
-    println!("position={} crc64={}", session.position(), session.crc64());
+/// CRC-64 of the file's content, `None` if it cannot be read.
+fn file_crc64(path: &Path) -> Option<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut crc = crc64::Crc64::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Some(crc.value()),
+            Ok(n) => crc.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
 }

@@ -1,12 +1,16 @@
 //! Streaming stdin: read as it arrives, appended in blocks by size, idle time and age.
 
 use std::io::{IsTerminal, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oss_append::{Appender, SessionError};
+use bytes::Bytes;
+use oss_append::{crc64, Appender, SessionError};
 use tokio::sync::mpsc;
 
 use crate::progress::StreamCounter;
+use crate::report::Tally;
 
 /// When buffered stdin goes out.
 #[derive(Debug, Clone, Copy)]
@@ -35,17 +39,35 @@ impl From<SessionError> for StreamError {
 /// Appends stdin to the session until end of input or SIGINT/SIGTERM, then what is buffered.
 /// When reading fails, what was read before is appended first, then the read error returned.
 /// With `show_progress` (and stdin not a terminal), a counter on stderr shows what was read and
-/// appended until it returns.
+/// appended until it returns. `tally` gets the bytes read and appended, and an append whose
+/// outcome is open.
 pub async fn append_stdin(
     session: &mut Appender,
     batching: Batching,
     show_progress: bool,
+    tally: &mut Tally,
+) -> Result<(), StreamError> {
+    let read = Arc::new(AtomicU64::new(0));
+    let outcome = stream(session, batching, show_progress, tally, &read).await;
+    // Counted by the reader thread, so that what it read but the loop had not taken yet (still
+    // in the channel when an append failed) counts as read too.
+    tally.read = Some(read.load(Ordering::SeqCst));
+    outcome
+}
+
+async fn stream(
+    session: &mut Appender,
+    batching: Batching,
+    show_progress: bool,
+    tally: &mut Tally,
+    read: &Arc<AtomicU64>,
 ) -> Result<(), StreamError> {
     // Not while stdin is the terminal too: each redraw would wipe the line being typed.
     let show_progress = show_progress && !std::io::stdin().is_terminal();
     let counter = &mut StreamCounter::new(show_progress, session.position());
+    let blocks = &mut Blocks { counter, tally };
     let (tx, mut rx) = mpsc::channel::<Input>(16);
-    spawn_reader(tx);
+    spawn_reader(tx, Arc::clone(read));
     let mut buffer: Vec<u8> = Vec::new();
     // When the oldest byte in `buffer` arrived (meaningful only while it is not empty).
     let mut first_at = Instant::now();
@@ -63,26 +85,28 @@ pub async fn append_stdin(
             m = rx.recv() => m.unwrap_or(Input::End),
             () = sleep_or_never(wait) => {
                 // Idle (or the oldest byte waited long enough): append what is buffered.
-                append_block(session, std::mem::take(&mut buffer), counter).await?;
+                blocks.append(session, std::mem::take(&mut buffer)).await?;
                 continue;
             }
         };
         match next {
             Input::Data(data) => {
-                counter.read(data.len());
+                blocks.counter.read(data.len());
                 if buffer.is_empty() {
                     first_at = Instant::now();
                 }
                 buffer.extend_from_slice(&data);
                 while buffer.len() >= batching.block_size {
                     let rest = buffer.split_off(batching.block_size);
-                    append_block(session, std::mem::replace(&mut buffer, rest), counter).await?;
+                    blocks
+                        .append(session, std::mem::replace(&mut buffer, rest))
+                        .await?;
                     first_at = Instant::now();
                 }
             }
             Input::Failed(e) => {
                 if !buffer.is_empty() {
-                    append_block(session, buffer, counter).await?;
+                    blocks.append(session, buffer).await?;
                 }
                 return Err(StreamError::Read(e));
             }
@@ -90,21 +114,35 @@ pub async fn append_stdin(
         }
     }
     if !buffer.is_empty() {
-        append_block(session, buffer, counter).await?;
+        blocks.append(session, buffer).await?;
     }
     Ok(())
 }
 
-/// Appends one block and counts it.
-async fn append_block(
-    session: &mut Appender,
-    block: Vec<u8>,
-    counter: &mut StreamCounter,
-) -> Result<(), SessionError> {
-    let len = block.len();
-    session.append(block).await?;
-    counter.appended(len, session.position());
-    Ok(())
+/// Appends blocks and counts them, on the display and in the tally.
+struct Blocks<'a> {
+    counter: &'a mut StreamCounter,
+    tally: &'a mut Tally,
+}
+
+impl Blocks<'_> {
+    async fn append(&mut self, session: &mut Appender, block: Vec<u8>) -> Result<(), SessionError> {
+        // Shared with the request, not copied: its CRC-64 is needed if the outcome stays open.
+        let block = Bytes::from(block);
+        let len = block.len();
+        match session.append(block.clone()).await {
+            Ok(_) => {
+                self.tally.appended += len as u64;
+                self.counter.appended(len, session.position());
+                Ok(())
+            }
+            Err(e) => {
+                self.tally
+                    .failed(&e, len as u64, || Some(crc64::checksum(&block)));
+                Err(e)
+            }
+        }
+    }
 }
 
 /// What the stdin reader thread sends.
@@ -114,16 +152,19 @@ enum Input {
     Failed(std::io::Error),
 }
 
-/// Reads stdin on its own thread (reads block) and forwards what arrives. The thread is not
-/// joined: at exit it may still be blocked in read().
-fn spawn_reader(tx: mpsc::Sender<Input>) {
+/// Reads stdin on its own thread (reads block) and forwards what arrives, counting it in
+/// `read`. The thread is not joined: at exit it may still be blocked in read().
+fn spawn_reader(tx: mpsc::Sender<Input>, read: Arc<AtomicU64>) {
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin().lock();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let message = match stdin.read(&mut buf) {
                 Ok(0) => Input::End,
-                Ok(n) => Input::Data(buf[..n].to_vec()),
+                Ok(n) => {
+                    read.fetch_add(n as u64, Ordering::SeqCst);
+                    Input::Data(buf[..n].to_vec())
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => Input::Failed(e),
             };
