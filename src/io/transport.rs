@@ -18,7 +18,7 @@ use crate::io::cancel::CancellationToken;
 use crate::protocol::config::ClientConfig;
 use crate::protocol::error::{Error, Result, TransportErrorKind};
 use crate::protocol::request::PreparedRequest;
-use crate::protocol::response::RawResponse;
+use crate::protocol::response::{RawResponse, MAX_ANSWER_BYTES};
 
 /// The target of the transport's log records, as apps filter them: stable whatever module the
 /// transport lives in.
@@ -84,13 +84,14 @@ impl Transport {
         let progress = body.as_ref().map(|(_, p)| p.clone());
         let length = progress.as_ref().map_or(0, |p| p.total());
         log::debug!(target: LOG_TARGET, "{what} with {length} bytes, timeout {timeout:?}");
+        let reads_object = request.method == "GET";
         let builder = self.build(request, body.map(|(tracked, _)| tracked));
         // Set once the answer's head arrived: from then on, each read of its body has `timeout`.
         let answered = AtomicBool::new(false);
         let result = tokio::select! {
             biased;
             () = cancelled(call.cancel) => Err(Failure::Cancelled),
-            r = exchange(builder, timeout, &answered) => r,
+            r = exchange(builder, reads_object, timeout, &answered) => r,
             () = watchdog(progress.as_deref(), timeout, started, &answered) => Err(Failure::Stalled),
         };
         let elapsed_ms = started.elapsed().as_millis();
@@ -177,10 +178,12 @@ impl std::fmt::Display for Described {
     }
 }
 
-/// Sends the request and reads the whole answer; each read of the answer's body must come
-/// within `timeout`. Sets `answered` once the answer's head is in.
+/// Sends the request and reads the answer (bounded unless `reads_object`, a GET whose body is the
+/// object); each read of the answer's body must come within `timeout`. Sets `answered` once the
+/// answer's head is in.
 async fn exchange(
     builder: reqwest::RequestBuilder,
+    reads_object: bool,
     timeout: Duration,
     answered: &AtomicBool,
 ) -> std::result::Result<RawResponse, Failure> {
@@ -198,12 +201,32 @@ async fn exchange(
             })
             .or_insert(value);
     }
+    // Only a successful GET carries object data; every other body is small, so it is cut at
+    // MAX_ANSWER_BYTES. Returning with the body unread drops the connection (it is not reused).
+    let limit = if reads_object && (200..300).contains(&status) {
+        usize::MAX
+    } else {
+        MAX_ANSWER_BYTES
+    };
     let mut body = Vec::new();
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        log::debug!(target: LOG_TARGET, "answer body of {status} over {limit} bytes: not read");
+        return Ok(RawResponse {
+            status,
+            headers,
+            body: body.into(),
+        });
+    }
     loop {
         match tokio::time::timeout(timeout, response.chunk()).await {
             Err(_) => return Err(Failure::AnswerStalled),
             Ok(Err(e)) => return Err(Failure::Http(e)),
             Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) if body.len() + chunk.len() > limit => {
+                body.extend_from_slice(&chunk[..limit - body.len()]);
+                log::debug!(target: LOG_TARGET, "answer body of {status} cut at {limit} bytes");
+                break;
+            }
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
         }
     }

@@ -20,9 +20,15 @@ pub struct RawResponse {
     pub status: u16,
     /// Headers, lower-case names; repeated headers joined with ", ".
     pub headers: BTreeMap<String, String>,
-    /// The body (small: error XML or nothing).
+    /// The body: a GET's object data, else at most [`MAX_ANSWER_BYTES`] (error XML or nothing).
     pub body: bytes::Bytes,
 }
+
+/// The most the client reads of any answer's body but a successful GET's: error XML and the
+/// (empty) bodies of append, HEAD, seal and put answers are far smaller. Past it the client stops
+/// reading and drops the connection, so a broken or hostile server cannot make it buffer an
+/// unbounded body.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// A numeric header: absent, or a decimal ([`parse_decimal`]); anything else is a message
 /// naming the header and what it held.
@@ -238,6 +244,22 @@ pub fn service_error(raw: &RawResponse) -> ServiceError {
     err
 }
 
+/// The most of one element's text an error keeps (`Message`, `StringToSign`, …): OSS's run to a
+/// few hundred characters; a longer one is a broken or hostile server's and is cut.
+pub const MAX_ERROR_TEXT_CHARS: usize = 2048;
+
+/// `text`, cut at [`MAX_ERROR_TEXT_CHARS`] characters with a note of what was left out.
+fn capped(text: &str) -> String {
+    match text.char_indices().nth(MAX_ERROR_TEXT_CHARS) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!(
+            "{}… ({} more bytes left out)",
+            &text[..cut],
+            text.len() - cut
+        ),
+    }
+}
+
 fn fill_from_xml(err: &mut ServiceError, xml: &str) {
     let Ok(doc) = roxmltree::Document::parse(xml) else {
         return;
@@ -247,7 +269,7 @@ fn fill_from_xml(err: &mut ServiceError, xml: &str) {
         return;
     }
     for child in root.children().filter(|n| n.is_element()) {
-        let text = child.text().unwrap_or_default().to_owned();
+        let text = capped(child.text().unwrap_or_default());
         match child.tag_name().name() {
             "Code" => err.code = text,
             "Message" => err.message = text,
