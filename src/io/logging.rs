@@ -19,6 +19,11 @@
 //! Never logged: headers (so neither `Authorization` nor the STS token), credentials, signatures
 //! or the data. Records of other crates (hyper, rustls, …) pass only at `warn` and above.
 //!
+//! A record never spans lines: control characters in it (a key may hold a newline) are escaped,
+//! so no bucket, key or server message can forge a record. Keys are shown only where the device
+//! is the developer's own: on OHOS hilog prints records as public, so keys appear as `<private>`
+//! unless the app opts in ([`set_keys_public`], JS: `setLogLevel(level, { publicKeys: true })`).
+//!
 //! On OHOS the records go to hilog (domain [`HILOG_DOMAIN`], tag `oss_append`), through
 //! `OH_LOG_Print` looked up at run time in `libhilog_ndk.z.so` (no link-time dependency; when it
 //! cannot be loaded, records go to stderr).
@@ -50,6 +55,43 @@ static LOGGER: Logger = Logger {
 static INSTALLED: OnceLock<bool> = OnceLock::new();
 /// Set once the level was chosen in code ([`set_level`]): the environment no longer applies.
 static CHOSEN_IN_CODE: AtomicBool = AtomicBool::new(false);
+/// Whether records show object keys: not on OHOS unless the app opts in.
+static KEYS_PUBLIC: AtomicBool = AtomicBool::new(!cfg!(target_env = "ohos"));
+
+/// Shows object keys in log records (`true`), or `<private>` instead (the default on OHOS).
+pub fn set_keys_public(public: bool) {
+    KEYS_PUBLIC.store(public, Ordering::Relaxed);
+}
+
+/// An object key as a record shows it: escaped, or `<private>` (see [`set_keys_public`]).
+pub(crate) struct LoggedKey<'a>(pub &'a str);
+
+impl std::fmt::Display for LoggedKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if KEYS_PUBLIC.load(Ordering::Relaxed) {
+            f.write_str(&escape_controls(self.0))
+        } else {
+            f.write_str("<private>")
+        }
+    }
+}
+
+/// `text` with control characters (newline, tab, escape, …) written as `\n`, `\t`, `\u{1b}`:
+/// one record stays one line.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 /// Parses `off`, `error`, `warn`, `info`, `debug`, `trace` (any case, surrounding blanks
 /// ignored).
@@ -129,14 +171,15 @@ pub fn passes(filter: LevelFilter, target: &str, level: Level) -> bool {
     level <= limit
 }
 
-/// One record as a line: `<UTC time> <LEVEL> <target>: <message>`.
+/// One record as a line: `<UTC time> <LEVEL> <target>: <message>`, control characters of the
+/// message escaped.
 pub fn format_line(now: std::time::SystemTime, record: &Record<'_>) -> String {
     format!(
         "{} {:<5} {}: {}",
         utc(now),
         record.level(),
         record.target(),
-        record.args()
+        escape_controls(&record.args().to_string())
     )
 }
 
@@ -215,7 +258,8 @@ mod hilog {
         let Some(print) = print_fn() else {
             return false;
         };
-        let text = format!("{}: {}", record.target(), record.args()).replace('\0', " ");
+        let message = record.args().to_string();
+        let text = format!("{}: {}", record.target(), super::escape_controls(&message));
         let Ok(message) = CString::new(text) else {
             return false;
         };
@@ -287,5 +331,29 @@ mod tests {
         assert_eq!(utc(std::time::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
         let leap = std::time::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
         assert_eq!(utc(leap), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn a_record_stays_one_line_and_keys_can_be_private() {
+        let t = std::time::UNIX_EPOCH;
+        let key = "logs/a.log\n1970-01-01T00:00:00.000Z ERROR oss_append: forged";
+        let line = format_line(
+            t,
+            &Record::builder()
+                .level(Level::Info)
+                .target("oss_append::transport")
+                .args(format_args!("AppendObject b/{}: POST", LoggedKey(key)))
+                .build(),
+        );
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.contains("logs/a.log\\n1970"), "{line}");
+        assert_eq!(
+            escape_controls("tab\there\u{1b}[31m"),
+            "tab\\there\\u{1b}[31m"
+        );
+        set_keys_public(false);
+        assert_eq!(LoggedKey("secret/key").to_string(), "<private>");
+        set_keys_public(true);
+        assert_eq!(LoggedKey("k\r").to_string(), "k\\r");
     }
 }

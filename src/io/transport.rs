@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::io::body::{Progress, TrackedBody};
 use crate::io::cancel::CancellationToken;
+use crate::io::logging::LoggedKey;
 use crate::protocol::config::ClientConfig;
 use crate::protocol::error::{Error, Result, TransportErrorKind};
 use crate::protocol::request::PreparedRequest;
@@ -174,7 +175,7 @@ impl std::fmt::Display for Described {
             key,
             method,
         } = self;
-        write!(f, "{operation} {bucket}/{key}: {method}")
+        write!(f, "{operation} {bucket}/{}: {method}", LoggedKey(key))
     }
 }
 

@@ -16,7 +16,8 @@
 //!   `NativeClient.putObject(bucket, key, data)`: used by the facade's `headObject` and by the
 //!   tests (to read objects back and to create normal objects);
 //! - `errorCodes()`: the client-side error codes, for the facade and the docs;
-//! - `setLogLevel(level)`: turns the crate's logger on (hilog on OHOS, stderr on hosts).
+//! - `setLogLevel(level, options?)`: turns the crate's logger on (hilog on OHOS, stderr on
+//!   hosts); `options.publicKeys` shows object keys in the records (hidden on OHOS by default).
 //!
 //! By concern: [`client`] (the client and its calls), [`session`] (append sessions),
 //! [`control`] (a call's progress, timeout and cancel), [`convert`] (reading JS values),
@@ -44,7 +45,7 @@ mod session;
 use napi_ohos::bindgen_prelude::{sys, Env, JsObjectValue, JsValue, Object};
 
 use crate::js::request_error::codes;
-use convert::{check, required_arg, to_string};
+use convert::{arg, check, opt_bool, required_arg, to_object, to_string};
 use errors::throwable;
 use results::{function, Raw};
 
@@ -141,9 +142,19 @@ unsafe fn export_set_log_level(raw_env: sys::napi_env) -> napi_ohos::Result<sys:
     let env = Env::from_raw(raw_env);
     function(&env, "setLogLevel", |ctx| {
         let env: &Env = ctx.env;
+        // `{ publicKeys?: boolean }`: show object keys in records (hidden on OHOS by default).
+        let public_keys = match arg(&ctx, 1)? {
+            Some(options) => to_object("options", options)
+                .and_then(|o| opt_bool(&o, "publicKeys"))
+                .map_err(|e| throwable(env, &e))?,
+            None => None,
+        };
         let level = to_string("level", required_arg(env, &ctx, 0)?)
             .and_then(|level| crate::io::logging::set_level(&level))
             .map_err(|e| throwable(env, &e))?;
+        if let Some(public) = public_keys {
+            crate::io::logging::set_keys_public(public);
+        }
         let mut value = std::ptr::null_mut();
         check(unsafe { sys::napi_get_boolean(env.raw(), level, &mut value) })?;
         Ok(Raw(value))

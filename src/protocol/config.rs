@@ -280,7 +280,7 @@ impl Endpoint {
 
     /// The request URL (without query) for an object.
     pub fn object_url(&self, bucket: &str, key: &str) -> String {
-        let key = crate::protocol::encoding::encode_key(key);
+        let key = crate::protocol::encoding::encode_key_path(key);
         match self.style {
             UrlStyle::VirtualHosted => {
                 format!("{}://{}.{}/{}", self.scheme, bucket, self.host, key)

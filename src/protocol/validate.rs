@@ -51,6 +51,10 @@ pub fn key(key: &str) -> Result<()> {
     if key.contains('\0') {
         return Err(Error::invalid("key", "must not contain NUL characters"));
     }
+    if key == "." || key == ".." {
+        // A URL path cannot carry it: every encoding of it is a dot segment, removed on the way.
+        return Err(Error::invalid("key", "must not be '.' or '..'"));
+    }
     Ok(())
 }
 
@@ -219,6 +223,9 @@ mod tests {
         assert_eq!(field_of(key("/a")), "key");
         assert_eq!(field_of(key("\\a")), "key");
         assert!(key("a/b/c.log").is_ok());
+        assert_eq!(field_of(key(".")), "key");
+        assert_eq!(field_of(key("..")), "key");
+        assert!(key("./a").is_ok());
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub use options::AppenderOptions;
 use crate::client::Client;
 use crate::io::body::{Body, OpenedBody};
 use crate::io::cancel::{unless_cancelled, CancellationToken};
+use crate::io::logging::LoggedKey;
 use crate::io::transport::Call;
 use crate::protocol::error::{Error, ServiceError};
 use crate::protocol::options::{AppendOptions, ContentMd5};
@@ -380,7 +381,7 @@ impl Appender {
                         "append to {}/{} at {} failed before OSS could apply it ({error}); \
                          retrying",
                         self.bucket,
-                        self.key,
+                        LoggedKey(&self.key),
                         attempt.before.position
                     );
                     self.pause(attempt, error).await?;
@@ -473,7 +474,7 @@ impl Appender {
             "append to {}/{} at {position} ({length} bytes) may or may not have been \
              applied ({error}); checking with HEAD",
             self.bucket,
-            self.key
+            LoggedKey(&self.key)
         );
         let verdict = self
             .verify(
@@ -499,7 +500,7 @@ impl Appender {
                 log::info!(
                     "append to {}/{} at {position} was not applied; sending it again",
                     self.bucket,
-                    self.key
+                    LoggedKey(&self.key)
                 );
                 self.pause(attempt, error).await?;
                 Ok(None)
@@ -545,7 +546,7 @@ impl Appender {
             log::info!(
                 "append to {}/{} at {position} cancelled before its body was sent: not applied",
                 self.bucket,
-                self.key
+                LoggedKey(&self.key)
             );
             return Error::cancelled(false, "before the whole body was sent").into();
         }
@@ -553,7 +554,7 @@ impl Appender {
             "append to {}/{} at {position} cancelled after its body was sent: it may have been \
              applied; the next call checks with HEAD",
             self.bucket,
-            self.key
+            LoggedKey(&self.key)
         );
         self.unsettled = Some(Unsettled {
             before: attempt.before,
@@ -611,7 +612,7 @@ impl Appender {
         log::info!(
             "the cancelled append to {}/{} at {} was {}applied",
             self.bucket,
-            self.key,
+            LoggedKey(&self.key),
             u.before.position,
             if applied { "" } else { "not " }
         );
@@ -683,7 +684,7 @@ impl Appender {
             log::error!(
                 "append session on {}/{} stopped: {reason}",
                 self.bucket,
-                self.key
+                LoggedKey(&self.key)
             );
             self.state = State::Poisoned(reason);
         }
@@ -833,7 +834,7 @@ impl Appender {
         log::info!(
             "append to {}/{} at {position} ({length} bytes) was applied: confirmed by HEAD",
             self.bucket,
-            self.key
+            LoggedKey(&self.key)
         );
         self.advance(next, crc, length);
         Appended {

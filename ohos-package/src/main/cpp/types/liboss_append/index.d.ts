@@ -220,14 +220,19 @@ export interface NativeClient {
 
 export const createClient: (config: NativeClientConfig) => NativeClient;
 export const errorCodes: () => NativeErrorCodes;
+/** Options of `setLogLevel`: `publicKeys` shows object keys in records (hidden on OHOS by default). */
+export interface NativeLogOptions {
+  publicKeys?: boolean;
+}
+
 /** `off`, `error`, `warn`, `info`, `debug`, `trace`: log records to hilog (OHOS) / stderr (hosts).
  *  Returns whether records now go out; throws ClientInvalidArgument (field `level`) otherwise. */
-export const setLogLevel: (level: string) => boolean;
+export const setLogLevel: (level: string, options?: NativeLogOptions) => boolean;
 
 interface LibOssAppend {
   createClient: (config: NativeClientConfig) => NativeClient;
   errorCodes: () => NativeErrorCodes;
-  setLogLevel: (level: string) => boolean;
+  setLogLevel: (level: string, options?: NativeLogOptions) => boolean;
 }
 
 declare const liboss_append: LibOssAppend;
