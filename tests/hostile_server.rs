@@ -164,3 +164,77 @@ async fn a_long_message_within_the_bound_is_capped() {
         service.message
     );
 }
+
+/// Serves one request with an answer whose body trickles in, a byte every 300 ms (each read
+/// well within any read/write timeout): `total` bytes at most, then the server stops.
+fn trickling_server(total: usize) -> (u16, JoinHandle<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        read_request(&stream);
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nx-oss-next-append-position: 4\r\nContent-Length: {total}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut written = 0;
+        while written < total {
+            std::thread::sleep(Duration::from_millis(300));
+            if stream.write_all(b" ").is_err() {
+                break;
+            }
+            written += 1;
+        }
+        written
+    });
+    (port, handle)
+}
+
+#[tokio::test]
+async fn a_trickling_answer_ends_at_the_operation_timeout() {
+    let assert_cut = |err: &Error, started: std::time::Instant| {
+        assert!(
+            matches!(
+                err,
+                Error::Transport {
+                    kind: oss_append::TransportErrorKind::Timeout,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("operation timeout"), "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+    };
+    // The client's default deadline.
+    let (port, server) = trickling_server(40);
+    let config = ClientConfig::new(Credentials::new("ak", "sk", None).unwrap(), "cn-hangzhou")
+        .unwrap()
+        .with_endpoint(format!("http://127.0.0.1:{port}"))
+        .with_timeouts(Duration::from_secs(5), Duration::from_secs(1))
+        .with_operation_timeout(Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    let err = Client::new(config)
+        .unwrap()
+        .append_object(AppendObjectRequest::new("bucket", "key", "data"))
+        .await
+        .unwrap_err();
+    assert_cut(&err, started);
+    assert!(finished(server).await < 40);
+    // One call's own deadline, on a client without one.
+    let (port, server) = trickling_server(40);
+    let started = std::time::Instant::now();
+    let err = client(port)
+        .append_object(
+            AppendObjectRequest::new("bucket", "key", "data")
+                .with_operation_timeout(Duration::from_millis(1500)),
+        )
+        .await
+        .unwrap_err();
+    assert_cut(&err, started);
+    assert!(finished(server).await < 40);
+}

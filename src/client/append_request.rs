@@ -33,6 +33,9 @@ pub struct AppendObjectRequest {
     /// ([`ClientConfig::read_write_timeout`]): the longest wait for progress while sending the
     /// body or waiting for and reading the answer.
     pub timeout: Option<Duration>,
+    /// Overall deadline of this call, instead of the client's
+    /// ([`ClientConfig::operation_timeout`]).
+    pub operation_timeout: Option<Duration>,
 }
 
 impl AppendObjectRequest {
@@ -47,6 +50,7 @@ impl AppendObjectRequest {
             options: AppendOptions::default(),
             cancellation: None,
             timeout: None,
+            operation_timeout: None,
         }
     }
 
@@ -77,6 +81,12 @@ impl AppendObjectRequest {
     /// Makes the call cancellable with `token` (see [`crate::CancellationToken`]).
     pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
         self.cancellation = Some(token);
+        self
+    }
+
+    /// Sets this call's overall deadline (the client's applies otherwise).
+    pub fn with_operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = Some(timeout);
         self
     }
 

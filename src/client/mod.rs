@@ -113,6 +113,7 @@ impl Client {
             options,
             cancellation,
             timeout,
+            operation_timeout,
         } = request;
         let position = position.unwrap_or(0);
         validate::bucket(&bucket)?;
@@ -125,13 +126,20 @@ impl Client {
                 return Err(Error::invalid("timeout", "must be greater than 0"));
             }
         }
+        if operation_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid("operationTimeout", "must be greater than 0"));
+        }
         let cancel = cancellation.as_ref();
         if cancel.is_some_and(|t| t.is_cancelled()) {
             return Err(Error::cancelled(false, "before the request was sent"));
         }
         let body = unless_cancelled(cancel, body.open()).await?;
         validate::position_and_length(position, body.len())?;
-        let call = Call { timeout, cancel };
+        let call = Call {
+            timeout,
+            operation_timeout,
+            cancel,
+        };
         self.send_append(&bucket, &key, position, init_crc64, &options, body, call)
             .await
             .0

@@ -30,6 +30,8 @@ pub(crate) const LOG_TARGET: &str = "oss_append::transport";
 pub(crate) struct Call<'a> {
     /// Read/write timeout instead of the client's.
     pub timeout: Option<Duration>,
+    /// Overall deadline instead of the client's.
+    pub operation_timeout: Option<Duration>,
     /// Stops the request when cancelled.
     pub cancel: Option<&'a CancellationToken>,
 }
@@ -39,6 +41,7 @@ pub(crate) struct Call<'a> {
 pub struct Transport {
     http: reqwest::Client,
     read_write_timeout: Duration,
+    operation_timeout: Option<Duration>,
 }
 
 impl Transport {
@@ -67,6 +70,7 @@ impl Transport {
         Ok(Self {
             http,
             read_write_timeout: config.read_write_timeout,
+            operation_timeout: config.operation_timeout,
         })
     }
 
@@ -80,6 +84,7 @@ impl Transport {
         call: Call<'_>,
     ) -> Result<RawResponse> {
         let timeout = call.timeout.unwrap_or(self.read_write_timeout);
+        let deadline = call.operation_timeout.or(self.operation_timeout);
         let started = Instant::now();
         let what = Described::of(&request);
         let progress = body.as_ref().map(|(_, p)| p.clone());
@@ -94,6 +99,7 @@ impl Transport {
             () = cancelled(call.cancel) => Err(Failure::Cancelled),
             r = exchange(builder, reads_object, timeout, &answered) => r,
             () = watchdog(progress.as_deref(), timeout, started, &answered) => Err(Failure::Stalled),
+            () = past(deadline) => Err(Failure::TookTooLong(deadline.unwrap_or_default())),
         };
         let elapsed_ms = started.elapsed().as_millis();
         match result {
@@ -245,6 +251,8 @@ enum Failure {
     Stalled,
     /// The answer's body stopped arriving for the timeout.
     AnswerStalled,
+    /// The whole exchange took longer than the operation timeout.
+    TookTooLong(Duration),
     Cancelled,
 }
 
@@ -279,8 +287,24 @@ impl Failure {
                 message: format!("the answer stopped arriving for {timeout:?}"),
                 request_sent: true,
             },
+            Failure::TookTooLong(limit) => Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                message: format!(
+                    "the request took longer than its operation timeout of {limit:?} {}",
+                    sent_detail()
+                ),
+                request_sent: whole_body_sent,
+            },
             Failure::Http(e) => classify(e, progress),
         }
+    }
+}
+
+/// Resolves once `deadline` has passed; never without one.
+async fn past(deadline: Option<Duration>) {
+    match deadline {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -69,6 +69,10 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Longest wait for progress while sending the body or reading the response.
     pub read_write_timeout: Duration,
+    /// The longest a whole request may take, from sending it to the end of its answer, however
+    /// steadily bytes trickle (the read/write timeout only bounds each wait for progress).
+    /// `None`: no bound beyond the read/write timeout.
+    pub operation_timeout: Option<Duration>,
     /// `User-Agent` header; `None` means `oss-append/<version>`.
     pub user_agent: Option<String>,
     /// The Harmony SDK's `secure`: `None` or `Some(true)` mean HTTPS (a bare host gets
@@ -90,6 +94,7 @@ impl ClientConfig {
             signature_version: SignatureVersion::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_write_timeout: DEFAULT_READ_WRITE_TIMEOUT,
+            operation_timeout: None,
             user_agent: None,
             secure: None,
         })
@@ -127,6 +132,12 @@ impl ClientConfig {
         self
     }
 
+    /// Sets the overall deadline of each request (see [`ClientConfig::operation_timeout`]).
+    pub fn with_operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = Some(timeout);
+        self
+    }
+
     /// Sets `secure` (see [`ClientConfig::secure`]).
     pub fn with_secure(mut self, secure: bool) -> Self {
         self.secure = Some(secure);
@@ -146,6 +157,9 @@ impl ClientConfig {
         }
         if self.read_write_timeout.is_zero() {
             return Err(Error::invalid("timeout", "must be greater than 0"));
+        }
+        if self.operation_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid("operationTimeout", "must be greater than 0"));
         }
         if let Some(ua) = &self.user_agent {
             crate::protocol::validate::header_value("userAgent", ua)?;

@@ -400,8 +400,8 @@ impl Appender {
         attempt.tries += 1;
         self.stats.requests += 1;
         let call = Call {
-            timeout: None,
             cancel: attempt.cancel,
+            ..Call::default()
         };
         let (result, sent) = self
             .client
