@@ -97,19 +97,19 @@ test('setLogLevel("info") from code: end records only; off by default', async ()
 });
 
 test('a key cannot forge a record; keys can be hidden with publicKeys: false', async () => {
-  const forged = 'log/evil.log\n2026-01-01T00:00:00.000Z ERROR oss_append::session: forged';
-  const script = (options) => `
+  const forged = (n) => `log/evil-${n}.log\n2026-01-01T00:00:00.000Z ERROR oss_append::session: forged`;
+  const script = (n, options) => `
     pkg.setLogLevel('info'${options});
     const client = new pkg.Client(config);
-    await client.appendObject({ bucket: '${BUCKET}', key: ${JSON.stringify(forged)}, data: 'x' });`;
-  const shown = await runChild(script(''), {});
+    await client.appendObject({ bucket: '${BUCKET}', key: ${JSON.stringify(forged(n))}, data: 'x' });`;
+  const shown = await runChild(script(1, ''), {});
   assert.equal(shown.code, 0, shown.stdout + shown.stderr);
   const lines = shown.stderr.trim().split('\n');
   assert.equal(lines.length, 1, shown.stderr);
-  assert.ok(lines[0].includes('log/evil.log\\n2026-01-01'), shown.stderr);
+  assert.ok(lines[0].includes('log/evil-1.log\\n2026-01-01'), shown.stderr);
   assert.doesNotMatch(shown.stderr, /^2026-01-01T00:00:00\.000Z ERROR/m);
 
-  const hidden = await runChild(script(', { publicKeys: false }'), {});
+  const hidden = await runChild(script(2, ', { publicKeys: false }'), {});
   assert.equal(hidden.code, 0, hidden.stdout + hidden.stderr);
   assert.match(hidden.stderr, /AppendObject logging-bucket\/<private>: POST answered 200/);
   assert.ok(!hidden.stderr.includes('evil'), hidden.stderr);
