@@ -27,7 +27,7 @@ pub struct EmulatorConfig {
     pub security_token_expired: bool,
     /// Serve the unsigned fault admin endpoint (`/__faults`, `/__restart`) on the same port.
     /// Off by default: a test server must not take orders from unauthenticated requests
-    /// unless asked to.
+    /// unless asked to. Admin requests need [`crate::ADMIN_HEADER`]`: 1` and no `Origin`.
     pub enable_fault_admin: bool,
     /// Faults queued at start (see [`crate::faults`]).
     pub faults: Vec<Fault>,

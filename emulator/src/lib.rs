@@ -58,6 +58,7 @@ mod staging;
 mod state;
 mod store;
 
+pub use admin::{ADMIN_HEADER, ADMIN_HEADER_VALUE};
 pub use config::EmulatorConfig;
 pub use faults::{Fault, FaultAction, FaultOp, FiredFault};
 pub use state::RequestRecord;

@@ -45,7 +45,9 @@ struct Args {
     region: String,
 
     /// Serve the unsigned fault admin endpoint on the same port: POST/GET/DELETE /__faults
-    /// (one fault spec per line) and POST /__restart. Off by default.
+    /// (one fault spec per line) and POST /__restart. Requests must carry the header
+    /// "x-oss-emulator-admin: 1" and no Origin header (so no web page can use it). Off by
+    /// default.
     #[arg(long)]
     enable_fault_admin: bool,
 
