@@ -12,6 +12,10 @@ use std::process::ExitCode;
 ///
 /// Prints `listening on http://127.0.0.1:PORT` as the first line on stdout, then serves until
 /// SIGINT or SIGTERM and exits 0. Secrets are never printed.
+///
+/// The key id, secret and security token can come from OSS_EMULATOR_ACCESS_KEY_ID,
+/// OSS_EMULATOR_ACCESS_KEY_SECRET and OSS_EMULATOR_SECURITY_TOKEN instead of flags; a flag given
+/// on the command line wins over its variable.
 #[derive(Parser, Debug)]
 #[command(name = "oss-emulator", version)]
 struct Args {
@@ -29,15 +33,20 @@ struct Args {
     buckets: Vec<String>,
 
     /// The AccessKey ID requests must be signed with.
-    #[arg(long, value_name = "AK")]
+    #[arg(long, value_name = "AK", env = "OSS_EMULATOR_ACCESS_KEY_ID", hide_env_values = true,
+          value_parser = non_empty)]
     access_key_id: String,
 
-    /// The AccessKey secret requests must be signed with.
-    #[arg(long, value_name = "SK")]
+    /// The AccessKey secret requests must be signed with. Prefer the environment variable: a
+    /// flag is visible to every local user in `ps`.
+    #[arg(long, value_name = "SK", env = "OSS_EMULATOR_ACCESS_KEY_SECRET",
+          hide_env_values = true, value_parser = non_empty)]
     access_key_secret: String,
 
-    /// Treat the key as an STS key: every request must carry this x-oss-security-token.
-    #[arg(long, value_name = "TOKEN")]
+    /// Treat the key as an STS key: every request must carry this x-oss-security-token. Prefer
+    /// the environment variable: a flag is visible to every local user in `ps`.
+    #[arg(long, value_name = "TOKEN", env = "OSS_EMULATOR_SECURITY_TOKEN",
+          hide_env_values = true, value_parser = non_empty)]
     security_token: Option<String>,
 
     /// Region id the V4 signing scope must name (no "oss-" prefix).
@@ -62,6 +71,16 @@ struct Args {
     /// an idle second worker, which keeps small requests' latency and CPU low (benchmarks).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     worker_threads: Option<u16>,
+}
+
+/// Secrets must not be empty (an empty environment variable is a mistake, not "no secret").
+/// The error never repeats the value.
+fn non_empty(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        Err("must not be empty".to_string())
+    } else {
+        Ok(value.to_string())
+    }
 }
 
 fn parse_fault(spec: &str) -> Result<Fault, String> {

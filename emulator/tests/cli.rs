@@ -8,8 +8,30 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The environment variables the binary reads secrets from.
+const SECRET_ENV: [&str; 3] = [
+    "OSS_EMULATOR_ACCESS_KEY_ID",
+    "OSS_EMULATOR_ACCESS_KEY_SECRET",
+    "OSS_EMULATOR_SECURITY_TOKEN",
+];
+
+/// The binary with exactly the secret environment variables given (none inherited from the
+/// test runner's environment).
+fn command_with_env(env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_oss-emulator"));
+    for name in SECRET_ENV {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
 fn spawn(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oss-emulator"))
+    spawn_with_env(args, &[])
+}
+
+fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = command_with_env(env)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -151,6 +173,78 @@ async fn in_memory_with_sts_token() {
     assert_eq!(
         wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
         Some(0)
+    );
+}
+
+/// Secrets can come from the environment (not visible in `ps`, unlike flags); a flag wins over
+/// its variable; `--help` names the variables but never shows their values.
+#[tokio::test]
+async fn secrets_from_environment_variables() {
+    let client = http_client();
+    let env = [
+        ("OSS_EMULATOR_ACCESS_KEY_ID", "STS.FromEnv"),
+        ("OSS_EMULATOR_ACCESS_KEY_SECRET", "SecretFromEnv"),
+        ("OSS_EMULATOR_SECURITY_TOKEN", "token-from-env"),
+    ];
+    let (mut child, endpoint) = spawn_with_env(&["--bucket", BUCKET], &env);
+    let mut signer = Signer::new(Version::V4);
+    signer.ak = "STS.FromEnv".into();
+    signer.sk = "SecretFromEnv".into();
+    let r = signer
+        .call(&client, &endpoint, Req::append("env.log", 0, b"x"))
+        .await;
+    r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
+    signer.token = Some("token-from-env".into());
+    let r = signer
+        .call(&client, &endpoint, Req::append("env.log", 0, b"x"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+
+    // Flags win: the environment's secret is wrong, the flag's is used.
+    let (mut child, endpoint) = spawn_with_env(
+        &["--bucket", BUCKET, "--access-key-secret", SK],
+        &[
+            ("OSS_EMULATOR_ACCESS_KEY_ID", AK),
+            ("OSS_EMULATOR_ACCESS_KEY_SECRET", "not-the-secret"),
+        ],
+    );
+    let r = Signer::new(Version::V1)
+        .call(&client, &endpoint, Req::append("env.log", 0, b"x"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+
+    let out = command_with_env(&env).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for name in SECRET_ENV {
+        assert!(help.contains(name), "--help lacks {name}:\n{help}");
+    }
+    for (_, value) in env {
+        assert!(!help.contains(value), "--help shows a secret:\n{help}");
+    }
+    // An empty secret, from a flag or the environment, is refused with the reason.
+    let empty = [("OSS_EMULATOR_SECURITY_TOKEN", "")];
+    let out = command_with_env(&empty)
+        .args(["--bucket", BUCKET, "--access-key-id", AK])
+        .args(["--access-key-secret", SK])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--security-token") && stderr.contains("empty"),
+        "{stderr}"
     );
 }
 
