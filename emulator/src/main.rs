@@ -1,5 +1,6 @@
 //! `oss-emulator`: runs the strict local OSS-compatible server until SIGINT or SIGTERM.
 
+use clap::builder::RangedU64ValueParser;
 use clap::Parser;
 use oss_emulator::{EmulatorConfig, Fault};
 use std::io::Write;
@@ -67,6 +68,26 @@ struct Args {
     #[arg(long = "fault", value_name = "SPEC", value_parser = parse_fault)]
     faults: Vec<Fault>,
 
+    /// How long a connection may take to send a request header, in milliseconds; also how
+    /// long an idle keep-alive connection stays open. Then the connection is closed.
+    #[arg(long, value_name = "MS",
+          default_value_t = oss_emulator::DEFAULT_HEADER_READ_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64)
+              .range(1..=oss_emulator::MAX_HEADER_READ_TIMEOUT.as_millis() as u64))]
+    header_read_timeout_ms: u64,
+
+    /// Connections served at once. Beyond it the emulator stops accepting until one ends: new
+    /// connections wait in the listen backlog (they are not refused).
+    #[arg(long, value_name = "N", default_value_t = oss_emulator::DEFAULT_MAX_CONNECTIONS,
+          value_parser = RangedU64ValueParser::<usize>::new()
+              .range(1..=oss_emulator::MAX_CONNECTIONS_LIMIT as u64))]
+    max_connections: usize,
+
+    /// Request records kept in memory (the most recent ones).
+    #[arg(long, value_name = "N", default_value_t = oss_emulator::DEFAULT_REQUEST_LOG_LIMIT,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    request_log_limit: usize,
+
     /// Runtime worker threads (default: one per core). With one, a request's tasks never wake
     /// an idle second worker, which keeps small requests' latency and CPU low (benchmarks).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -97,6 +118,9 @@ fn main() -> ExitCode {
     config.data_dir = args.data_dir;
     config.enable_fault_admin = args.enable_fault_admin;
     config.faults = args.faults;
+    config.header_read_timeout = std::time::Duration::from_millis(args.header_read_timeout_ms);
+    config.max_connections = args.max_connections;
+    config.request_log_limit = args.request_log_limit;
 
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.worker_threads {

@@ -248,6 +248,83 @@ async fn secrets_from_environment_variables() {
     );
 }
 
+/// The limit flags reach the server (a half-sent request is cut after
+/// `--header-read-timeout-ms`), and out-of-range values are refused with the flag's name.
+#[tokio::test]
+async fn limit_flags() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut child, endpoint) = spawn(&[
+        "--bucket",
+        BUCKET,
+        "--access-key-id",
+        AK,
+        "--access-key-secret",
+        SK,
+        "--header-read-timeout-ms",
+        "300",
+        "--max-connections",
+        "4",
+        "--request-log-limit",
+        "3",
+    ]);
+    let addr: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stalled
+        .write_all(b"GET /test-bucket/k HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    let mut sink = Vec::new();
+    // The server closes it (after a possible 408), well before the test's own limit.
+    let closed = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut sink)).await;
+    assert!(
+        closed.is_ok(),
+        "a half-sent request was not cut after 300 ms"
+    );
+    let r = Signer::new(Version::V4)
+        .call(&http_client(), &endpoint, Req::append("l.log", 0, b"x"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+
+    for (flag, value) in [
+        ("--header-read-timeout-ms", "0"),
+        ("--header-read-timeout-ms", "3600001"),
+        ("--max-connections", "0"),
+        ("--max-connections", "many"),
+        ("--request-log-limit", "0"),
+    ] {
+        let out = command_with_env(&[])
+            .args([
+                "--bucket",
+                BUCKET,
+                "--access-key-id",
+                AK,
+                "--access-key-secret",
+                SK,
+            ])
+            .args([flag, value])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value} accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
+    }
+    let out = command_with_env(&[]).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--header-read-timeout-ms",
+        "--max-connections",
+        "--request-log-limit",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+}
+
 #[test]
 fn rejects_bad_arguments() {
     let run = |args: &[&str]| {
