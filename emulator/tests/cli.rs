@@ -75,6 +75,30 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::Exit
     }
 }
 
+/// Sends SIGTERM and expects the clean exit 0.
+fn terminate(mut child: Child) {
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+}
+
+/// An emulator that holds an STS key refuses a request without the token and accepts one with
+/// it.
+async fn assert_sts_key_enforced(endpoint: &str, mut signer: Signer, token: &str) {
+    let client = http_client();
+    let r = signer
+        .call(&client, endpoint, Req::append("m.log", 0, b"x"))
+        .await;
+    r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
+    signer.token = Some(token.into());
+    let r = signer
+        .call(&client, endpoint, Req::append("m.log", 0, b"x"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
 fn base_args(data_dir: &str) -> Vec<&str> {
     vec![
         "--listen",
@@ -146,7 +170,7 @@ async fn serves_until_sigterm_and_keeps_data_across_restarts() {
 
 #[tokio::test]
 async fn in_memory_with_sts_token() {
-    let (mut child, endpoint) = spawn(&[
+    let (child, endpoint) = spawn(&[
         "--bucket",
         BUCKET,
         "--access-key-id",
@@ -156,24 +180,11 @@ async fn in_memory_with_sts_token() {
         "--security-token",
         "tok",
     ]);
-    let client = http_client();
     let mut signer = Signer::new(Version::V1);
     signer.ak = "STS.Temp".into();
     signer.sk = "TempSecret".into();
-    let r = signer
-        .call(&client, &endpoint, Req::append("m.log", 0, b"x"))
-        .await;
-    r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
-    signer.token = Some("tok".into());
-    let r = signer
-        .call(&client, &endpoint, Req::append("m.log", 0, b"x"))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    signal(&child, "TERM");
-    assert_eq!(
-        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
-        Some(0)
-    );
+    assert_sts_key_enforced(&endpoint, signer, "tok").await;
+    terminate(child);
 }
 
 /// Secrets can come from the environment (not visible in `ps`, unlike flags); a flag wins over
@@ -186,27 +197,15 @@ async fn secrets_from_environment_variables() {
         ("OSS_EMULATOR_ACCESS_KEY_SECRET", "SecretFromEnv"),
         ("OSS_EMULATOR_SECURITY_TOKEN", "token-from-env"),
     ];
-    let (mut child, endpoint) = spawn_with_env(&["--bucket", BUCKET], &env);
+    let (child, endpoint) = spawn_with_env(&["--bucket", BUCKET], &env);
     let mut signer = Signer::new(Version::V4);
     signer.ak = "STS.FromEnv".into();
     signer.sk = "SecretFromEnv".into();
-    let r = signer
-        .call(&client, &endpoint, Req::append("env.log", 0, b"x"))
-        .await;
-    r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
-    signer.token = Some("token-from-env".into());
-    let r = signer
-        .call(&client, &endpoint, Req::append("env.log", 0, b"x"))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    signal(&child, "TERM");
-    assert_eq!(
-        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
-        Some(0)
-    );
+    assert_sts_key_enforced(&endpoint, signer, "token-from-env").await;
+    terminate(child);
 
     // Flags win: the environment's secret is wrong, the flag's is used.
-    let (mut child, endpoint) = spawn_with_env(
+    let (child, endpoint) = spawn_with_env(
         &["--bucket", BUCKET, "--access-key-secret", SK],
         &[
             ("OSS_EMULATOR_ACCESS_KEY_ID", AK),
@@ -217,11 +216,7 @@ async fn secrets_from_environment_variables() {
         .call(&client, &endpoint, Req::append("env.log", 0, b"x"))
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    signal(&child, "TERM");
-    assert_eq!(
-        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
-        Some(0)
-    );
+    terminate(child);
 
     let out = command_with_env(&env).arg("--help").output().unwrap();
     assert!(out.status.success());
@@ -235,8 +230,7 @@ async fn secrets_from_environment_variables() {
     // An empty secret, from a flag or the environment, is refused with the reason.
     let empty = [("OSS_EMULATOR_SECURITY_TOKEN", "")];
     let out = command_with_env(&empty)
-        .args(["--bucket", BUCKET, "--access-key-id", AK])
-        .args(["--access-key-secret", SK])
+        .args(KEY_ARGS)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -253,20 +247,15 @@ async fn secrets_from_environment_variables() {
 #[tokio::test]
 async fn limit_flags() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (mut child, endpoint) = spawn(&[
-        "--bucket",
-        BUCKET,
-        "--access-key-id",
-        AK,
-        "--access-key-secret",
-        SK,
+    let limits = [
         "--header-read-timeout-ms",
         "300",
         "--max-connections",
         "4",
         "--request-log-limit",
         "3",
-    ]);
+    ];
+    let (child, endpoint) = spawn(&[&KEY_ARGS[..], &limits].concat());
     let addr: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
     let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
     stalled
@@ -284,11 +273,7 @@ async fn limit_flags() {
         .call(&http_client(), &endpoint, Req::append("l.log", 0, b"x"))
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    signal(&child, "TERM");
-    assert_eq!(
-        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
-        Some(0)
-    );
+    terminate(child);
 
     for (flag, value) in [
         ("--header-read-timeout-ms", "0"),
@@ -298,14 +283,7 @@ async fn limit_flags() {
         ("--request-log-limit", "0"),
     ] {
         let out = command_with_env(&[])
-            .args([
-                "--bucket",
-                BUCKET,
-                "--access-key-id",
-                AK,
-                "--access-key-secret",
-                SK,
-            ])
+            .args(KEY_ARGS)
             .args([flag, value])
             .stdin(Stdio::null())
             .output()

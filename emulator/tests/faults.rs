@@ -574,14 +574,7 @@ fn cli_fault_flags_and_admin() {
     });
     // A bad spec is refused at start with the reason.
     let out = Command::new(env!("CARGO_BIN_EXE_oss-emulator"))
-        .args([
-            "--bucket",
-            BUCKET,
-            "--access-key-id",
-            AK,
-            "--access-key-secret",
-            SK,
-        ])
+        .args(KEY_ARGS)
         .args(["--fault", "action=status,status=404"])
         .output()
         .unwrap();
