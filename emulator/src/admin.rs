@@ -9,6 +9,13 @@
 //!   `down-ms=N` (port closed that long, default 200).
 //!
 //! Answers are `text/plain`; a bad spec answers 400 with the reason and queues nothing.
+//!
+//! Every admin request must carry `x-oss-emulator-admin: 1` and no `Origin` header, else it
+//! answers 403. A web page in any browser on the machine can reach 127.0.0.1: it can send a
+//! "simple" cross-origin POST (no custom headers) without asking, and a browser names the page
+//! in `Origin` on every cross-origin POST. A custom header needs a CORS preflight, which this
+//! endpoint refuses like any other request without the header, so a page can never queue
+//! faults or restart the server; test scripts and SDK clients send no `Origin`.
 
 use crate::faults::Fault;
 use crate::http::body::{empty_body, full_body, Body};
@@ -21,6 +28,27 @@ use std::time::Duration;
 /// Largest admin request body.
 const MAX_ADMIN_BODY: usize = 64 * 1024;
 
+/// The header every admin request must carry, with the value [`ADMIN_HEADER_VALUE`].
+pub const ADMIN_HEADER: &str = "x-oss-emulator-admin";
+pub const ADMIN_HEADER_VALUE: &str = "1";
+
+/// Why an admin request is refused before it is read (see the module docs), if it is.
+fn refusal(headers: &hyper::HeaderMap) -> Option<String> {
+    if headers.contains_key(hyper::header::ORIGIN) {
+        return Some(
+            "admin requests with an Origin header are refused: a web page must not reach the \
+             fault admin endpoint\n"
+                .to_string(),
+        );
+    }
+    if headers.get(ADMIN_HEADER).map(|v| v.as_bytes()) != Some(ADMIN_HEADER_VALUE.as_bytes()) {
+        return Some(format!(
+            "admin requests need the header {ADMIN_HEADER}: {ADMIN_HEADER_VALUE}\n"
+        ));
+    }
+    None
+}
+
 /// Whether a path belongs to the admin endpoint.
 pub(crate) fn is_admin_path(path: &str) -> bool {
     path == "/__faults" || path == "/__restart"
@@ -28,6 +56,9 @@ pub(crate) fn is_admin_path(path: &str) -> bool {
 
 /// Serves one admin request.
 pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
+    if let Some(message) = refusal(req.headers()) {
+        return answer(StatusCode::FORBIDDEN, message);
+    }
     let (parts, body) = req.into_parts();
     let text = match read_text(body).await {
         Ok(text) => text,

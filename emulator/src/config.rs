@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::faults::Fault;
 
@@ -27,11 +28,32 @@ pub struct EmulatorConfig {
     pub security_token_expired: bool,
     /// Serve the unsigned fault admin endpoint (`/__faults`, `/__restart`) on the same port.
     /// Off by default: a test server must not take orders from unauthenticated requests
-    /// unless asked to.
+    /// unless asked to. Admin requests need [`crate::ADMIN_HEADER`]`: 1` and no `Origin`.
     pub enable_fault_admin: bool,
     /// Faults queued at start (see [`crate::faults`]).
     pub faults: Vec<Fault>,
+    /// How long a connection may take to send a request's header, counted from when the
+    /// emulator starts waiting for it (so an idle keep-alive connection is closed after this
+    /// long too). Stalled or half-sent requests must not hold a connection forever.
+    pub header_read_timeout: Duration,
+    /// Connections served at once. At the cap the emulator stops accepting until one ends;
+    /// new connections wait in the kernel's listen backlog (they are not refused). With the
+    /// header timeout, a connection that sends nothing useful frees its place within that time.
+    pub max_connections: usize,
+    /// Request records kept (the most recent ones); older records are forgotten.
+    pub request_log_limit: usize,
 }
+
+/// Default of [`EmulatorConfig::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest [`EmulatorConfig::header_read_timeout`] (a longer one is as good as none).
+pub const MAX_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Default of [`EmulatorConfig::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Largest [`EmulatorConfig::max_connections`].
+pub const MAX_CONNECTIONS_LIMIT: usize = 100_000;
+/// Default of [`EmulatorConfig::request_log_limit`].
+pub const DEFAULT_REQUEST_LOG_LIMIT: usize = 10_000;
 
 impl EmulatorConfig {
     /// One bucket `test-bucket`, region `cn-hangzhou`, in memory, on 127.0.0.1 with a free port.
@@ -48,6 +70,9 @@ impl EmulatorConfig {
             security_token_expired: false,
             enable_fault_admin: false,
             faults: Vec::new(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            request_log_limit: DEFAULT_REQUEST_LOG_LIMIT,
         }
     }
 
@@ -79,6 +104,22 @@ impl EmulatorConfig {
                 self.region
             ));
         }
+        if self.header_read_timeout.is_zero() || self.header_read_timeout > MAX_HEADER_READ_TIMEOUT
+        {
+            return Err(format!(
+                "header read timeout must be more than 0 and at most {MAX_HEADER_READ_TIMEOUT:?}, got {:?}",
+                self.header_read_timeout
+            ));
+        }
+        if !(1..=MAX_CONNECTIONS_LIMIT).contains(&self.max_connections) {
+            return Err(format!(
+                "max connections must be 1 to {MAX_CONNECTIONS_LIMIT}, got {}",
+                self.max_connections
+            ));
+        }
+        if self.request_log_limit == 0 {
+            return Err("request log limit must be at least 1".to_string());
+        }
         Ok(())
     }
 }
@@ -101,6 +142,9 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("security_token_expired", &self.security_token_expired)
             .field("enable_fault_admin", &self.enable_fault_admin)
             .field("faults", &self.faults)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("request_log_limit", &self.request_log_limit)
             .finish()
     }
 }
@@ -138,6 +182,23 @@ mod tests {
         let mut c = EmulatorConfig::new("ak", "sk");
         c.listen = "[::1]:0".parse().unwrap();
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn rejects_zero_limits() {
+        let mut c = EmulatorConfig::new("ak", "sk");
+        c.header_read_timeout = Duration::ZERO;
+        assert!(c.validate().unwrap_err().contains("header read timeout"));
+        c.header_read_timeout = MAX_HEADER_READ_TIMEOUT + Duration::from_millis(1);
+        assert!(c.validate().unwrap_err().contains("header read timeout"));
+        let mut c = EmulatorConfig::new("ak", "sk");
+        c.max_connections = 0;
+        assert!(c.validate().unwrap_err().contains("max connections"));
+        c.max_connections = MAX_CONNECTIONS_LIMIT + 1;
+        assert!(c.validate().unwrap_err().contains("max connections"));
+        let mut c = EmulatorConfig::new("ak", "sk");
+        c.request_log_limit = 0;
+        assert!(c.validate().unwrap_err().contains("request log limit"));
     }
 
     #[test]

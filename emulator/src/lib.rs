@@ -58,7 +58,11 @@ mod staging;
 mod state;
 mod store;
 
-pub use config::EmulatorConfig;
+pub use admin::{ADMIN_HEADER, ADMIN_HEADER_VALUE};
+pub use config::{
+    EmulatorConfig, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_REQUEST_LOG_LIMIT, MAX_CONNECTIONS_LIMIT, MAX_HEADER_READ_TIMEOUT,
+};
 pub use faults::{Fault, FaultAction, FaultOp, FiredFault};
 pub use state::RequestRecord;
 pub use store::StoredObject;
@@ -103,13 +107,14 @@ impl RunningEmulator {
         self.shared.store().snapshot(bucket, key)
     }
 
-    /// Every request received so far, in order.
+    /// The requests received so far, in order: the most recent
+    /// [`EmulatorConfig::request_log_limit`] of them (default 10,000).
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared
             .log
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .records()
     }
 
     /// Forgets the request log (handy between phases of a test).

@@ -1,5 +1,6 @@
 //! `oss-emulator`: runs the strict local OSS-compatible server until SIGINT or SIGTERM.
 
+use clap::builder::RangedU64ValueParser;
 use clap::Parser;
 use oss_emulator::{EmulatorConfig, Fault};
 use std::io::Write;
@@ -12,6 +13,10 @@ use std::process::ExitCode;
 ///
 /// Prints `listening on http://127.0.0.1:PORT` as the first line on stdout, then serves until
 /// SIGINT or SIGTERM and exits 0. Secrets are never printed.
+///
+/// The key id, secret and security token can come from OSS_EMULATOR_ACCESS_KEY_ID,
+/// OSS_EMULATOR_ACCESS_KEY_SECRET and OSS_EMULATOR_SECURITY_TOKEN instead of flags; a flag given
+/// on the command line wins over its variable.
 #[derive(Parser, Debug)]
 #[command(name = "oss-emulator", version)]
 struct Args {
@@ -29,15 +34,20 @@ struct Args {
     buckets: Vec<String>,
 
     /// The AccessKey ID requests must be signed with.
-    #[arg(long, value_name = "AK")]
+    #[arg(long, value_name = "AK", env = "OSS_EMULATOR_ACCESS_KEY_ID", hide_env_values = true,
+          value_parser = non_empty)]
     access_key_id: String,
 
-    /// The AccessKey secret requests must be signed with.
-    #[arg(long, value_name = "SK")]
+    /// The AccessKey secret requests must be signed with. Prefer the environment variable: a
+    /// flag is visible to every local user in `ps`.
+    #[arg(long, value_name = "SK", env = "OSS_EMULATOR_ACCESS_KEY_SECRET",
+          hide_env_values = true, value_parser = non_empty)]
     access_key_secret: String,
 
-    /// Treat the key as an STS key: every request must carry this x-oss-security-token.
-    #[arg(long, value_name = "TOKEN")]
+    /// Treat the key as an STS key: every request must carry this x-oss-security-token. Prefer
+    /// the environment variable: a flag is visible to every local user in `ps`.
+    #[arg(long, value_name = "TOKEN", env = "OSS_EMULATOR_SECURITY_TOKEN",
+          hide_env_values = true, value_parser = non_empty)]
     security_token: Option<String>,
 
     /// Region id the V4 signing scope must name (no "oss-" prefix).
@@ -45,7 +55,9 @@ struct Args {
     region: String,
 
     /// Serve the unsigned fault admin endpoint on the same port: POST/GET/DELETE /__faults
-    /// (one fault spec per line) and POST /__restart. Off by default.
+    /// (one fault spec per line) and POST /__restart. Requests must carry the header
+    /// "x-oss-emulator-admin: 1" and no Origin header (so no web page can use it). Off by
+    /// default.
     #[arg(long)]
     enable_fault_admin: bool,
 
@@ -56,10 +68,40 @@ struct Args {
     #[arg(long = "fault", value_name = "SPEC", value_parser = parse_fault)]
     faults: Vec<Fault>,
 
+    /// How long a connection may take to send a request header, in milliseconds; also how
+    /// long an idle keep-alive connection stays open. Then the connection is closed.
+    #[arg(long, value_name = "MS",
+          default_value_t = oss_emulator::DEFAULT_HEADER_READ_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64)
+              .range(1..=oss_emulator::MAX_HEADER_READ_TIMEOUT.as_millis() as u64))]
+    header_read_timeout_ms: u64,
+
+    /// Connections served at once. Beyond it the emulator stops accepting until one ends: new
+    /// connections wait in the listen backlog (they are not refused).
+    #[arg(long, value_name = "N", default_value_t = oss_emulator::DEFAULT_MAX_CONNECTIONS,
+          value_parser = RangedU64ValueParser::<usize>::new()
+              .range(1..=oss_emulator::MAX_CONNECTIONS_LIMIT as u64))]
+    max_connections: usize,
+
+    /// Request records kept in memory (the most recent ones).
+    #[arg(long, value_name = "N", default_value_t = oss_emulator::DEFAULT_REQUEST_LOG_LIMIT,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    request_log_limit: usize,
+
     /// Runtime worker threads (default: one per core). With one, a request's tasks never wake
     /// an idle second worker, which keeps small requests' latency and CPU low (benchmarks).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     worker_threads: Option<u16>,
+}
+
+/// Secrets must not be empty (an empty environment variable is a mistake, not "no secret").
+/// The error never repeats the value.
+fn non_empty(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        Err("must not be empty".to_string())
+    } else {
+        Ok(value.to_string())
+    }
 }
 
 fn parse_fault(spec: &str) -> Result<Fault, String> {
@@ -76,6 +118,9 @@ fn main() -> ExitCode {
     config.data_dir = args.data_dir;
     config.enable_fault_admin = args.enable_fault_admin;
     config.faults = args.faults;
+    config.header_read_timeout = std::time::Duration::from_millis(args.header_read_timeout_ms);
+    config.max_connections = args.max_connections;
+    config.request_log_limit = args.request_log_limit;
 
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.worker_threads {

@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -27,7 +27,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 /// Counts a request as in flight while it lives.
@@ -95,12 +95,19 @@ async fn accept_loop(
 ) {
     let mut connections = JoinSet::new();
     let mut listener = Some(listener);
+    let slots = Arc::new(Semaphore::new(shared.config.max_connections));
     while let Some(bound) = listener.as_ref() {
         tokio::select! {
-            accepted = bound.accept() => match accepted {
-                Ok((stream, _peer)) => {
+            accepted = accept_within_cap(bound, &slots) => match accepted {
+                Ok((stream, slot)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(stream, shared.clone(), shutdown.clone()));
+                    let serve = serve_connection(stream, shared.clone(), shutdown.clone());
+                    connections.spawn(async move {
+                        serve.await;
+                        // The place is free again when the connection ends, however it ends
+                        // (an aborted task drops the permit too).
+                        drop(slot);
+                    });
                 }
                 Err(e) => {
                     // E.g. too many open files: back off instead of spinning.
@@ -150,6 +157,24 @@ async fn accept_loop(
     }
 }
 
+/// Waits for a free connection place, then for a connection. While every place is taken the
+/// emulator accepts nothing: new connections wait in the kernel's listen backlog and are served
+/// as places free up, rather than being refused. The header-read timeout bounds how long a
+/// connection that sends no request can keep its place. Cancel-safe: dropped before a
+/// connection arrives, it gives its permit back and accepts nothing.
+async fn accept_within_cap(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> std::io::Result<(TcpStream, OwnedSemaphorePermit)> {
+    let slot = slots
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the connection semaphore is never closed");
+    let (stream, _peer) = listener.accept().await?;
+    Ok((stream, slot))
+}
+
 async fn serve_connection(
     stream: TcpStream,
     shared: Arc<Shared>,
@@ -161,6 +186,7 @@ async fn serve_connection(
     // future, but the handler keeps running, sees the body error, and rolls its upload back
     // properly instead of being cancelled half-way.
     let skew = shared.config.clock_skew_seconds;
+    let header_read_timeout = shared.config.header_read_timeout;
     let service = {
         let control = control.clone();
         service_fn(move |req| {
@@ -195,8 +221,12 @@ async fn serve_connection(
         stream,
         control: control.clone(),
     };
+    // The header timer also runs while a keep-alive connection waits for its next request, so
+    // idle connections are closed after it too and give their place up.
     let conn = http1::Builder::new()
         .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
         .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {

@@ -5,6 +5,7 @@
 use crate::config::EmulatorConfig;
 use crate::faults::{Fault, FaultQueue};
 use crate::store::Store;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -28,11 +29,45 @@ pub struct RequestRecord {
     pub fault: Option<String>,
 }
 
+/// The most recent requests, oldest first, at most `limit` of them: a long-running emulator
+/// must not grow by a record per request forever.
+pub(crate) struct RequestLog {
+    records: VecDeque<RequestRecord>,
+    limit: usize,
+}
+
+impl RequestLog {
+    pub(crate) fn new(limit: usize) -> RequestLog {
+        RequestLog {
+            records: VecDeque::new(),
+            limit,
+        }
+    }
+
+    /// Adds a record, forgetting the oldest one when the log is full.
+    pub(crate) fn push(&mut self, record: RequestRecord) {
+        self.records.push_back(record);
+        // The log held at most `limit` before this push, so one pop restores the bound.
+        if self.records.len() > self.limit {
+            self.records.pop_front();
+        }
+    }
+
+    /// A copy of the records, oldest first.
+    pub(crate) fn records(&self) -> Vec<RequestRecord> {
+        self.records.iter().cloned().collect()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.records.clear();
+    }
+}
+
 /// State shared by all connections.
 pub(crate) struct Shared {
     pub config: EmulatorConfig,
     store: RwLock<Arc<Store>>,
-    pub log: Mutex<Vec<RequestRecord>>,
+    pub log: Mutex<RequestLog>,
     pub(crate) faults: Mutex<FaultQueue>,
     /// Bumped by a restart: every connection closes.
     pub(crate) kill_all: watch::Sender<u64>,
@@ -52,10 +87,11 @@ impl Shared {
         for fault in &config.faults {
             queue.push(fault.clone());
         }
+        let log = RequestLog::new(config.request_log_limit);
         Shared {
             config,
             store: RwLock::new(Arc::new(store)),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(log),
             faults: Mutex::new(queue),
             kill_all: watch::channel(0).0,
             inflight: watch::channel(0).0,

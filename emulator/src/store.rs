@@ -9,14 +9,17 @@
 //! Disk layout, per configured bucket `<data_dir>/<bucket>/`:
 //! * `<md5(key)>.meta`: a small text sidecar (format below), replaced atomically (write to a
 //!   temp file, fsync, rename, fsync the directory). It records the committed length and CRC.
-//! * `<md5(key)>.<generation>.data`: the bytes. Appends write in place past the committed
+//! * `<md5(key)>.<nonce>.<check>.data`: the bytes. Appends write in place past the committed
 //!   length; a PutObject writes a new generation file and switches to it with the sidecar
 //!   rename, so an overwrite is atomic too.
 //!
 //! Crash consistency: data is fsynced before the sidecar that commits it. After a crash the
 //! data file may be longer than the sidecar says (an append that was never acknowledged); on
 //! load it is truncated back to the committed length. Data files no sidecar refers to (a
-//! first append or a PutObject that never committed) and temp files are deleted.
+//! first append or a PutObject that never committed) and temp sidecars are deleted, but only
+//! when the emulator made them: a data file's name carries a check derived from its stem and
+//! nonce, a temp sidecar is `<md5(key)>.meta.tmp` starting with the sidecar magic. Every other
+//! file in the folder is left alone.
 
 use crate::routing::percent_decode_str;
 use crate::staging::StagingBuffer;
@@ -507,9 +510,67 @@ fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// A new data file: `<stem>.<nonce>.<check>.data`. The check ties the name to the emulator
+/// (see `generation_check`), so the load-time cleanup can tell its own uncommitted data files
+/// (which no sidecar names) from files other programs put in the folder.
 fn new_generation_path(base: &Path) -> PathBuf {
-    let generation: u64 = rand::random();
-    with_suffix(base, &format!(".{generation:016x}.data"))
+    let nonce = format!("{:016x}", rand::random::<u64>());
+    let stem = base
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("slot base is <bucket dir>/<md5 hex>");
+    let check = generation_check(stem, &nonce);
+    with_suffix(base, &format!(".{nonce}.{check}.data"))
+}
+
+/// Eight hex digits derived from the stem and nonce of a data file name.
+fn generation_check(stem: &str, nonce: &str) -> String {
+    let digest = Md5::new()
+        .chain_update(b"oss-emulator data file ")
+        .chain_update(stem.as_bytes())
+        .chain_update(b".")
+        .chain_update(nonce.as_bytes())
+        .finalize();
+    hex::encode(&digest[..4])
+}
+
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `name` is a data file this emulator created: `<md5 hex>.<nonce>.<check>.data` with
+/// a matching check.
+fn is_own_data_file_name(name: &str) -> bool {
+    let Some(rest) = name.strip_suffix(".data") else {
+        return false;
+    };
+    let mut parts = rest.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(stem), Some(nonce), Some(check), None) => {
+            is_lower_hex(stem, 32)
+                && is_lower_hex(nonce, 16)
+                && is_lower_hex(check, 8)
+                && generation_check(stem, nonce) == check
+        }
+        _ => false,
+    }
+}
+
+/// Whether `path` (named `name`) is a temp sidecar this emulator wrote: `<md5 hex>.meta.tmp`
+/// whose bytes start like a sidecar (a crash may have cut it anywhere, even at zero bytes).
+fn is_own_temp_sidecar(path: &Path, name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".meta.tmp") else {
+        return false;
+    };
+    if !is_lower_hex(stem, 32) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(SIDECAR_MAGIC.len());
+    let read = std::fs::File::open(path).and_then(|f| {
+        use std::io::Read;
+        f.take(SIDECAR_MAGIC.len() as u64).read_to_end(&mut head)
+    });
+    read.is_ok() && SIDECAR_MAGIC.as_bytes().starts_with(&head)
 }
 
 async fn sync_dir(dir_or_base: &Path) -> io::Result<()> {
@@ -723,12 +784,14 @@ fn load_bucket(dir: &Path) -> io::Result<HashMap<String, Arc<Slot>>> {
         };
         slots.insert(meta.key, Arc::new(slot));
     }
-    // Remove what no sidecar commits: unacknowledged first appends / overwrites, temp files.
+    // Remove the emulator's own leftovers that no sidecar commits: unacknowledged first
+    // appends / overwrites and temp sidecars. Anything else in the folder is someone else's.
     for name in &names {
-        let orphan =
-            (name.ends_with(".data") && !referenced.contains(name)) || name.ends_with(".tmp");
+        let path = dir.join(name);
+        let orphan = (!referenced.contains(name) && is_own_data_file_name(name))
+            || is_own_temp_sidecar(&path, name);
         if orphan {
-            let _ = std::fs::remove_file(dir.join(name));
+            let _ = std::fs::remove_file(path);
         }
     }
     std::fs::File::open(dir)?.sync_all()?;
@@ -816,7 +879,9 @@ mod tests {
             let mut up = g2.begin(UploadKind::Append, None).await.unwrap();
             up.write(b"never acknowledged").await.unwrap();
             std::mem::forget(up);
-            std::fs::write(dir.path().join("b1").join("zzz.meta.tmp"), b"partial").unwrap();
+            let partial = &encode_sidecar(&meta("zzz", 1), "x")[..30];
+            let temp = format!("{}.meta.tmp", key_file_stem("zzz"));
+            std::fs::write(dir.path().join("b1").join(temp), partial).unwrap();
         }
         let files_before = std::fs::read_dir(dir.path().join("b1")).unwrap().count();
         assert_eq!(files_before, 4, "meta + data for a/key, orphan data, temp");
@@ -868,5 +933,63 @@ mod tests {
         let obj = reopened.snapshot("b1", "k").unwrap();
         assert_eq!((obj.data.as_slice(), obj.appendable), (&b"new!"[..], false));
         assert_eq!(std::fs::read_dir(dir.path().join("b1")).unwrap().count(), 2);
+    }
+
+    /// The load-time cleanup deletes only the emulator's own leftovers: files of other programs
+    /// in the bucket folder keep their bytes, whatever their extension.
+    #[tokio::test]
+    async fn load_leaves_foreign_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let buckets = ["b1".to_string()];
+        let bucket_dir = dir.path().join("b1");
+        {
+            let store = Store::open(&buckets, Some(dir.path())).unwrap();
+            let slot = store.slot("b1", "kept").unwrap();
+            let g = slot.lock().await;
+            let mut up = g.begin(UploadKind::Append, None).await.unwrap();
+            up.write(b"abc").await.unwrap();
+            g.commit(up, meta("kept", 3)).await.unwrap();
+            // The emulator's own leftovers: a first append that never committed and a temp
+            // sidecar cut short by a crash.
+            let other = store.slot("b1", "other").unwrap();
+            let g2 = other.lock().await;
+            let mut up = g2.begin(UploadKind::Append, None).await.unwrap();
+            up.write(b"never acknowledged").await.unwrap();
+            std::mem::forget(up);
+        }
+        let own_temp = format!("{}.meta.tmp", key_file_stem("other"));
+        std::fs::write(bucket_dir.join(&own_temp), &SIDECAR_MAGIC.as_bytes()[..7]).unwrap();
+        let foreign = [
+            ("notes.data", &b"my notes"[..]),
+            ("x.tmp", b"scratch"),
+            ("report.meta.tmp", b"not a sidecar"),
+            // Emulator-shaped names the emulator did not make: no valid check, not a sidecar.
+            (
+                "0123456789abcdef0123456789abcdef.0123456789abcdef.data",
+                b"looks like ours",
+            ),
+            ("0123456789abcdef0123456789abcdef.meta.tmp", b"plain text"),
+        ];
+        for (name, bytes) in foreign {
+            std::fs::write(bucket_dir.join(name), bytes).unwrap();
+        }
+        let store = Store::open(&buckets, Some(dir.path())).unwrap();
+        assert_eq!(store.snapshot("b1", "kept").unwrap().data, b"abc");
+        for (name, bytes) in foreign {
+            assert_eq!(
+                std::fs::read(bucket_dir.join(name)).ok().as_deref(),
+                Some(bytes),
+                "{name} must be left alone"
+            );
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&bucket_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| !foreign.iter().any(|(f, _)| f == n))
+            .collect();
+        names.sort();
+        // Only the committed object's sidecar and data remain of the emulator's files.
+        assert_eq!(names.len(), 2, "own leftovers removed: {names:?}");
+        assert!(!names.contains(&own_temp), "{names:?}");
     }
 }

@@ -8,8 +8,30 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The environment variables the binary reads secrets from.
+const SECRET_ENV: [&str; 3] = [
+    "OSS_EMULATOR_ACCESS_KEY_ID",
+    "OSS_EMULATOR_ACCESS_KEY_SECRET",
+    "OSS_EMULATOR_SECURITY_TOKEN",
+];
+
+/// The binary with exactly the secret environment variables given (none inherited from the
+/// test runner's environment).
+fn command_with_env(env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_oss-emulator"));
+    for name in SECRET_ENV {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
 fn spawn(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oss-emulator"))
+    spawn_with_env(args, &[])
+}
+
+fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = command_with_env(env)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -51,6 +73,30 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::Exit
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Sends SIGTERM and expects the clean exit 0.
+fn terminate(mut child: Child) {
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+}
+
+/// An emulator that holds an STS key refuses a request without the token and accepts one with
+/// it.
+async fn assert_sts_key_enforced(endpoint: &str, mut signer: Signer, token: &str) {
+    let client = http_client();
+    let r = signer
+        .call(&client, endpoint, Req::append("m.log", 0, b"x"))
+        .await;
+    r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
+    signer.token = Some(token.into());
+    let r = signer
+        .call(&client, endpoint, Req::append("m.log", 0, b"x"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
 }
 
 fn base_args(data_dir: &str) -> Vec<&str> {
@@ -124,7 +170,7 @@ async fn serves_until_sigterm_and_keeps_data_across_restarts() {
 
 #[tokio::test]
 async fn in_memory_with_sts_token() {
-    let (mut child, endpoint) = spawn(&[
+    let (child, endpoint) = spawn(&[
         "--bucket",
         BUCKET,
         "--access-key-id",
@@ -134,24 +180,127 @@ async fn in_memory_with_sts_token() {
         "--security-token",
         "tok",
     ]);
-    let client = http_client();
     let mut signer = Signer::new(Version::V1);
     signer.ak = "STS.Temp".into();
     signer.sk = "TempSecret".into();
-    let r = signer
-        .call(&client, &endpoint, Req::append("m.log", 0, b"x"))
-        .await;
-    r.assert_error(403, "InvalidAccessKeyId", "0002-00000003");
-    signer.token = Some("tok".into());
-    let r = signer
-        .call(&client, &endpoint, Req::append("m.log", 0, b"x"))
+    assert_sts_key_enforced(&endpoint, signer, "tok").await;
+    terminate(child);
+}
+
+/// Secrets can come from the environment (not visible in `ps`, unlike flags); a flag wins over
+/// its variable; `--help` names the variables but never shows their values.
+#[tokio::test]
+async fn secrets_from_environment_variables() {
+    let client = http_client();
+    let env = [
+        ("OSS_EMULATOR_ACCESS_KEY_ID", "STS.FromEnv"),
+        ("OSS_EMULATOR_ACCESS_KEY_SECRET", "SecretFromEnv"),
+        ("OSS_EMULATOR_SECURITY_TOKEN", "token-from-env"),
+    ];
+    let (child, endpoint) = spawn_with_env(&["--bucket", BUCKET], &env);
+    let mut signer = Signer::new(Version::V4);
+    signer.ak = "STS.FromEnv".into();
+    signer.sk = "SecretFromEnv".into();
+    assert_sts_key_enforced(&endpoint, signer, "token-from-env").await;
+    terminate(child);
+
+    // Flags win: the environment's secret is wrong, the flag's is used.
+    let (child, endpoint) = spawn_with_env(
+        &["--bucket", BUCKET, "--access-key-secret", SK],
+        &[
+            ("OSS_EMULATOR_ACCESS_KEY_ID", AK),
+            ("OSS_EMULATOR_ACCESS_KEY_SECRET", "not-the-secret"),
+        ],
+    );
+    let r = Signer::new(Version::V1)
+        .call(&client, &endpoint, Req::append("env.log", 0, b"x"))
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    signal(&child, "TERM");
-    assert_eq!(
-        wait_with_timeout(&mut child, Duration::from_secs(10)).code(),
-        Some(0)
+    terminate(child);
+
+    let out = command_with_env(&env).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for name in SECRET_ENV {
+        assert!(help.contains(name), "--help lacks {name}:\n{help}");
+    }
+    for (_, value) in env {
+        assert!(!help.contains(value), "--help shows a secret:\n{help}");
+    }
+    // An empty secret, from a flag or the environment, is refused with the reason.
+    let empty = [("OSS_EMULATOR_SECURITY_TOKEN", "")];
+    let out = command_with_env(&empty)
+        .args(KEY_ARGS)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--security-token") && stderr.contains("empty"),
+        "{stderr}"
     );
+}
+
+/// The limit flags reach the server (a half-sent request is cut after
+/// `--header-read-timeout-ms`), and out-of-range values are refused with the flag's name.
+#[tokio::test]
+async fn limit_flags() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = [
+        "--header-read-timeout-ms",
+        "300",
+        "--max-connections",
+        "4",
+        "--request-log-limit",
+        "3",
+    ];
+    let (child, endpoint) = spawn(&[&KEY_ARGS[..], &limits].concat());
+    let addr: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stalled
+        .write_all(b"GET /test-bucket/k HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    let mut sink = Vec::new();
+    // The server closes it (after a possible 408), well before the test's own limit.
+    let closed = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut sink)).await;
+    assert!(
+        closed.is_ok(),
+        "a half-sent request was not cut after 300 ms"
+    );
+    let r = Signer::new(Version::V4)
+        .call(&http_client(), &endpoint, Req::append("l.log", 0, b"x"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    terminate(child);
+
+    for (flag, value) in [
+        ("--header-read-timeout-ms", "0"),
+        ("--header-read-timeout-ms", "3600001"),
+        ("--max-connections", "0"),
+        ("--max-connections", "many"),
+        ("--request-log-limit", "0"),
+    ] {
+        let out = command_with_env(&[])
+            .args(KEY_ARGS)
+            .args([flag, value])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value} accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
+    }
+    let out = command_with_env(&[]).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--header-read-timeout-ms",
+        "--max-connections",
+        "--request-log-limit",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
 }
 
 #[test]

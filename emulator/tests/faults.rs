@@ -11,6 +11,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// An admin request as the emulator accepts it: with `x-oss-emulator-admin: 1`.
+fn admin_request(client: &reqwest::Client, method: &str, url: &str) -> reqwest::RequestBuilder {
+    client
+        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+        .header("x-oss-emulator-admin", "1")
+}
+
 async fn start_with(tweak: impl FnOnce(&mut EmulatorConfig)) -> RunningEmulator {
     let mut c = config();
     tweak(&mut c);
@@ -357,6 +364,72 @@ async fn admin_endpoint_is_off_unless_enabled() {
     assert!(emu.pending_faults().is_empty());
 }
 
+/// A web page can make a browser send a simple cross-origin POST to 127.0.0.1, but not one with
+/// a custom header (that needs a CORS preflight the emulator never approves), and a browser
+/// always names the page in `Origin`. So the admin endpoint wants the header and no `Origin`.
+#[tokio::test]
+async fn admin_endpoint_requires_its_header_and_refuses_browser_origins() {
+    let emu = start_with(|c| c.enable_fault_admin = true).await;
+    let client = http_client();
+    let faults = format!("{}/__faults", emu.endpoint());
+    let restart = format!("{}/__restart", emu.endpoint());
+    let spec = "action=status,status=500";
+
+    for url in [&faults, &restart] {
+        let r = client.post(url).body(spec).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{url} without the header");
+        let text = r.text().await.unwrap();
+        assert!(text.contains("x-oss-emulator-admin: 1"), "{text}");
+    }
+    let r = client.get(&faults).send().await.unwrap();
+    assert_eq!(r.status(), 403, "GET without the header");
+    let r = client
+        .post(&faults)
+        .header("x-oss-emulator-admin", "yes")
+        .body(spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a header value other than 1");
+    for url in [&faults, &restart] {
+        let r = admin_request(&client, "POST", url)
+            .header("origin", "https://example.com")
+            .body(spec)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{url} with Origin");
+        let text = r.text().await.unwrap();
+        assert!(text.contains("Origin"), "{text}");
+    }
+    // The preflight a browser would send first is refused too (no CORS approval).
+    let r = client
+        .request(reqwest::Method::OPTIONS, &faults)
+        .header("origin", "https://example.com")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "x-oss-emulator-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r
+        .headers()
+        .keys()
+        .all(|name| !name.as_str().starts_with("access-control-")));
+    assert!(
+        emu.pending_faults().is_empty(),
+        "nothing refused was queued"
+    );
+
+    let r = admin_request(&client, "POST", &faults)
+        .body(spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(emu.pending_faults().len(), 1);
+}
+
 #[tokio::test]
 async fn admin_endpoint_queues_lists_clears_and_restarts() {
     let dir = tempfile::tempdir().unwrap();
@@ -368,16 +441,14 @@ async fn admin_endpoint_queues_lists_clears_and_restarts() {
     .await;
     let client = http_client();
     let admin = format!("{}/__faults", emu.endpoint());
-    let r = client
-        .post(&admin)
+    let r = admin_request(&client, "POST", &admin)
         .body("action=status,status=503,key=a.log\naction=drop-after-commit,count=2\n")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), "queued 2\n");
-    let r = client
-        .post(&admin)
+    let r = admin_request(&client, "POST", &admin)
         .body("action=nope")
         .send()
         .await
@@ -396,8 +467,7 @@ async fn admin_endpoint_queues_lists_clears_and_restarts() {
     .await
     .unwrap();
     assert_eq!(r.status, 503);
-    let listing = client
-        .get(&admin)
+    let listing = admin_request(&client, "GET", &admin)
         .send()
         .await
         .unwrap()
@@ -409,7 +479,10 @@ async fn admin_endpoint_queues_lists_clears_and_restarts() {
         "{listing}"
     );
     assert!(listing.contains("fired status Append a.log"), "{listing}");
-    let r = client.delete(&admin).send().await.unwrap();
+    let r = admin_request(&client, "DELETE", &admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(emu.pending_faults().is_empty());
 
@@ -418,8 +491,7 @@ async fn admin_endpoint_queues_lists_clears_and_restarts() {
         .call(&client, &emu.endpoint(), Req::append("a.log", 0, b"1"))
         .await;
     assert_eq!(r.status, 200);
-    let r = client
-        .post(format!("{}/__restart", emu.endpoint()))
+    let r = admin_request(&client, "POST", &format!("{}/__restart", emu.endpoint()))
         .body("down-ms=100")
         .send()
         .await
@@ -491,8 +563,7 @@ fn cli_fault_flags_and_admin() {
             .call(&client, &endpoint, Req::append("c.log", 0, b"x"))
             .await;
         assert_eq!(r.status, 200);
-        let listing = client
-            .get(format!("{endpoint}/__faults"))
+        let listing = admin_request(&client, "GET", &format!("{endpoint}/__faults"))
             .send()
             .await
             .unwrap()
@@ -503,14 +574,7 @@ fn cli_fault_flags_and_admin() {
     });
     // A bad spec is refused at start with the reason.
     let out = Command::new(env!("CARGO_BIN_EXE_oss-emulator"))
-        .args([
-            "--bucket",
-            BUCKET,
-            "--access-key-id",
-            AK,
-            "--access-key-secret",
-            SK,
-        ])
+        .args(KEY_ARGS)
         .args(["--fault", "action=status,status=404"])
         .output()
         .unwrap();

@@ -10,7 +10,8 @@
 //!
 //! Faults are queued with [`crate::RunningEmulator::inject`], with `--fault SPEC` on the command
 //! line, or — only when `enable_fault_admin` is set (`--enable-fault-admin`) — over HTTP on the
-//! emulator's own port, without a signature:
+//! emulator's own port, without a signature but with the header `x-oss-emulator-admin: 1` and
+//! no `Origin` header (see [`crate::ADMIN_HEADER`]):
 //!
 //! * `POST /__faults` with one spec per line queues faults;
 //! * `GET /__faults` lists the queue and what fired;

@@ -9,6 +9,16 @@ pub const AK: &str = "LTAI5tEmulatorTestKey";
 pub const SK: &str = "EmulatorTestSecret0123456789abcdef";
 pub const BUCKET: &str = "test-bucket";
 
+/// The binary's arguments every start needs: one bucket and the test key.
+pub const KEY_ARGS: [&str; 6] = [
+    "--bucket",
+    BUCKET,
+    "--access-key-id",
+    AK,
+    "--access-key-secret",
+    SK,
+];
+
 /// A plain-HTTP reqwest client. reqwest may be compiled with rustls but without a crypto
 /// provider (feature unification with the root crate), so install ring's first.
 pub fn http_client() -> reqwest::Client {

@@ -75,7 +75,8 @@ async function startEmulator(opts) {
 
   /** The fault admin endpoint (needs --enable-fault-admin). */
   async function admin(method, body) {
-    const res = await fetch(`${endpoint}/__faults`, { method, body });
+    // The emulator refuses admin requests without this header (and any with an Origin header).
+    const res = await fetch(`${endpoint}/__faults`, { method, body, headers: { 'x-oss-emulator-admin': '1' } });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} /__faults: ${res.status} ${text}`);
     return text;
