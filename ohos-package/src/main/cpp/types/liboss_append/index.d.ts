@@ -16,6 +16,8 @@ export interface NativeClientConfig {
   endpoint?: string;
   cname?: boolean;
   pathStyle?: boolean;
+  /** HTTPS (default). Plain HTTP to a non-loopback host needs `false` spelled out. */
+  secure?: boolean;
   /** `v4` (default) or `v1`. */
   signatureVersion?: string;
   /** Longest wait for progress while sending or receiving (ms, default 20000). */
