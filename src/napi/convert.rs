@@ -218,10 +218,12 @@ pub(super) fn append_options(obj: &Object) -> Conv<JsAppendOptions> {
 }
 
 const DATA_RULE: &str = "must be a string, an ArrayBuffer, a TypedArray, a DataView or a file \
-                         opened with fileIo.open (an object with a numeric fd)";
+                         (opened with fileIo.open: an object with a numeric fd; or a FilePath: an \
+                         object with a string filePath)";
 
 /// `data`: a string (UTF-8), ArrayBuffer / TypedArray / DataView (copied now, so the caller may
-/// reuse the buffer), or a file object with a numeric `fd` (duplicated now, streamed later).
+/// reuse the buffer), a file object with a numeric `fd` (duplicated now, streamed later), or a
+/// `FilePath` (an object with a string `filePath`: opened when the request is made).
 pub(super) fn body(data: Unknown) -> Conv<Body> {
     let field = "data";
     match value_type(field, &data)? {
@@ -235,10 +237,21 @@ pub(super) fn body(data: Unknown) -> Conv<Body> {
             let obj = to_object(field, data)?;
             let fd = property(&obj, "fd")?;
             let Some(fd) = fd else {
-                return Err(invalid(
-                    field,
-                    format!("{DATA_RULE}, got an object without fd"),
-                ));
+                return match property(&obj, "filePath")? {
+                    Some(path) => match value_type(field, &path)? {
+                        ValueType::String => {
+                            Ok(Body::from_path(data::file_path(to_string(field, path)?)?))
+                        }
+                        other => Err(invalid(
+                            field,
+                            format!("{DATA_RULE}; its filePath is {}", type_name(other)),
+                        )),
+                    },
+                    None => Err(invalid(
+                        field,
+                        format!("{DATA_RULE}, got an object without fd or filePath"),
+                    )),
+                };
             };
             let fd = match value_type(field, &fd)? {
                 ValueType::Number => to_number(field, fd)?,

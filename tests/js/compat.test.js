@@ -77,3 +77,28 @@ test('config: timeout (ms) is taken, and a bad one is refused naming timeout', a
   await refused('timeout', () => new Client({ ...credentials, timeout: 1.5 }));
   await refused('timeout', () => new Client({ ...credentials, timeout: '30000' }));
 });
+
+test('data: new FilePath(path) appends the file (streamed), in appendObject and an appender', async () => {
+  const { FilePath } = pkg;
+  assert.equal(typeof FilePath, 'function', 'FilePath is exported');
+  const file = path.join(tmp, 'by-path.txt');
+  const content = Buffer.from('appended by path\n'.repeat(1000));
+  fs.writeFileSync(file, content);
+  const key = 'compat/file-path.txt';
+  const res = await client.appendObject({ bucket: BUCKET, key, data: new FilePath(file) });
+  assert.equal(res.data.nextAppendPosition, content.length);
+  const appender = await client.appender({ bucket: BUCKET, key });
+  await appender.append(new FilePath(file));
+  assert.deepEqual(await readBack(key), Buffer.concat([content, content]));
+});
+
+test('data: a FilePath that cannot be opened is refused naming data, with nothing sent', async () => {
+  const { FilePath } = pkg;
+  const before = proxy.bytes;
+  const err = await refused('data', () =>
+    client.appendObject({ bucket: BUCKET, key: 'compat/missing.txt', data: new FilePath(path.join(tmp, 'no-such-file')) }));
+  assert.match(err.message, /no-such-file/);
+  await refused('data', () => client.appendObject({ bucket: BUCKET, key: 'compat/missing.txt', data: new FilePath('') }));
+  await refused('data', () => client.appendObject({ bucket: BUCKET, key: 'compat/missing.txt', data: new FilePath(tmp) }));
+  assert.equal(proxy.bytes, before, 'not a byte was sent');
+});

@@ -35,8 +35,13 @@ export interface NativeFile {
   name?: string;
 }
 
+/** A file by path (the facade's `FilePath`): opened when the request is made, then streamed. */
+export interface NativeFilePath {
+  filePath: string;
+}
+
 /** What can be appended: a string (UTF-8), bytes (copied at the call), or a file (streamed). */
-export type NativeData = string | ArrayBuffer | ArrayBufferView | NativeFile;
+export type NativeData = string | ArrayBuffer | ArrayBufferView | NativeFile | NativeFilePath;
 
 /** Headers of an append. Only the first append (creating the object) applies the object's ACL,
  *  storage class, encryption, tags and metadata. */
