@@ -206,6 +206,7 @@ pub(super) fn append_options(obj: &Object) -> Conv<JsAppendOptions> {
     Ok(JsAppendOptions {
         texts,
         content_md5: opt_string(obj, "contentMd5")?,
+        content_md5_sdk: opt_string(obj, "contentMD5")?,
         forbid_overwrite: opt_bool(obj, "forbidOverwrite")?,
         object_acl: opt_string(obj, "objectAcl")?,
         storage_class: opt_string(obj, "storageClass")?,

@@ -102,3 +102,31 @@ test('data: a FilePath that cannot be opened is refused naming data, with nothin
   await refused('data', () => client.appendObject({ bucket: BUCKET, key: 'compat/missing.txt', data: new FilePath(tmp) }));
   assert.equal(proxy.bytes, before, 'not a byte was sent');
 });
+
+test('contentMD5 (the SDK spelling) is sent as Content-MD5 and checked by OSS; two different spellings are refused', async () => {
+  const crypto = require('node:crypto');
+  const data = 'checked by its MD5';
+  const md5 = crypto.createHash('md5').update(data).digest('base64');
+  const key = 'compat/content-md5.txt';
+  const res = await client.appendObject({ bucket: BUCKET, key, data, contentMD5: md5 });
+  assert.equal(res.data.nextAppendPosition, data.length);
+  // The same value under both spellings is one option.
+  await client.appendObject({ bucket: BUCKET, key, data, position: data.length, contentMD5: md5, contentMd5: md5 });
+  // A wrong digest reaches OSS, which refuses it: the header was sent.
+  const wrong = crypto.createHash('md5').update('something else').digest('base64');
+  let err;
+  try {
+    await client.appendObject({ bucket: BUCKET, key, data, position: 2 * data.length, contentMD5: wrong });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof RequestError, String(err));
+  assert.equal(err.status, 400, `${err.code} ${err.message}`);
+  assert.match(err.code, /Digest/);
+  const before = proxy.bytes;
+  const refusal = await refused('contentMD5', () =>
+    client.appendObject({ bucket: BUCKET, key, data, position: 2 * data.length, contentMD5: md5, contentMd5: wrong }));
+  assert.match(refusal.message, /contentMd5/);
+  assert.equal(proxy.bytes, before, 'not a byte was sent');
+  assert.deepEqual(await readBack(key), Buffer.from(data + data));
+});

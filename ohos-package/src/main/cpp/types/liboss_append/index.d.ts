@@ -53,6 +53,8 @@ export interface NativeAppendOptions {
   expires?: string;
   /** base64 of the 16-byte MD5 of this request's data. */
   contentMd5?: string;
+  /** The same, as the `@aliyun/oss` SDK spells it; both given must agree. */
+  contentMD5?: string;
   /** `default`, `private`, `public-read`, `public-read-write`. */
   objectAcl?: string;
   /** `Standard`, `IA`, `Archive`, `ColdArchive`, `DeepColdArchive`. */
