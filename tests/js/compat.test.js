@@ -130,3 +130,58 @@ test('contentMD5 (the SDK spelling) is sent as Content-MD5 and checked by OSS; t
   assert.equal(proxy.bytes, before, 'not a byte was sent');
   assert.deepEqual(await readBack(key), Buffer.from(data + data));
 });
+
+/** The shape of `buffer.Buffer` of '@kit.ArkTS' (@ohos.buffer.d.ts): a class of its own, not a
+ *  TypedArray, exposing its bytes as `buffer`, `byteOffset` and `length`. */
+class OhosBuffer {
+  constructor(arrayBuffer, byteOffset, length) {
+    this.buffer = arrayBuffer;
+    this.byteOffset = byteOffset;
+    this.length = length;
+  }
+
+  toString() {
+    return Buffer.from(this.buffer, this.byteOffset, this.length).toString('utf8');
+  }
+}
+
+test('data: buffer.Buffer as OpenHarmony declares it (not a TypedArray), Node Buffer, SharedArrayBuffer', async () => {
+  const backing = new TextEncoder().encode('..ohos buffer bytes..').buffer;
+  const ohos = new OhosBuffer(backing, 2, 17);
+  assert.equal(ArrayBuffer.isView(ohos), false, 'the stand-in is not a view, like the real one');
+  // A Node Buffer from the shared pool: a Uint8Array at an offset of a larger ArrayBuffer.
+  const node = Buffer.from(' node buffer');
+  assert.ok(node.byteOffset > 0 || node.buffer.byteLength > node.length, 'a slice of a pool');
+  const shared = new SharedArrayBuffer(6);
+  new Uint8Array(shared).set(Buffer.from(' sab!\n'));
+  const key = 'compat/buffers.bin';
+  let position;
+  for (const data of [ohos, node, shared]) {
+    const res = await client.appendObject({ bucket: BUCKET, key, data, position });
+    position = res.data.nextAppendPosition;
+  }
+  const appender = await client.appender({ bucket: BUCKET, key });
+  await appender.append(new OhosBuffer(backing, 0, 2));
+  assert.equal((await readBack(key)).toString(), 'ohos buffer bytes node buffer sab!\n..');
+});
+
+test('data: a buffer.Buffer whose view lies outside its ArrayBuffer is refused naming data', async () => {
+  const before = proxy.bytes;
+  await refused('data', () =>
+    client.appendObject({ bucket: BUCKET, key: 'compat/bad-buffer.bin', data: new OhosBuffer(new ArrayBuffer(4), 2, 8) }));
+  assert.equal(proxy.bytes, before, 'not a byte was sent');
+});
+
+test('native module: a view of a SharedArrayBuffer is copied like any TypedArray (its reason was empty)', async () => {
+  const shared = new SharedArrayBuffer(8);
+  new Uint8Array(shared).set(Buffer.from('shared!!'));
+  const key = 'compat/native-sab.bin';
+  await native.appendObject(BUCKET, key, new Uint16Array(shared, 2, 2));
+  assert.equal((await readBack(key)).toString(), 'ared');
+  // A bare SharedArrayBuffer (the facade wraps it in a view) gets a rule, not an empty reason.
+  await assert.rejects(native.appendObject(BUCKET, key, shared, 4), (err) => {
+    assert.equal(err.code, 'ClientInvalidArgument');
+    assert.match(err.message, /must be a string, an ArrayBuffer/);
+    return true;
+  });
+});
