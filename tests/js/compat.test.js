@@ -11,13 +11,14 @@ const path = require('node:path');
 const { startEmulator } = require('./helpers/emulator');
 const { loadPackage, loadNative } = require('./helpers/oss');
 const { countingProxy } = require('./helpers/proxy');
+const { refused } = require('./helpers/refused');
 
 const BUCKET = 'compat-bucket';
 const AK = 'LTAI5tCompatTestKey';
 const SK = 'compat-test-secret';
 
 const pkg = loadPackage();
-const { default: Client, RequestError, EClientErrorCode } = pkg;
+const { default: Client, RequestError } = pkg;
 let emu;
 let proxy;
 let client;
@@ -38,21 +39,6 @@ test.after(async () => {
   if (proxy) await proxy.close();
   if (emu) await emu.stop();
 });
-
-/** The RequestError `call()` throws or rejects with: ClientInvalidArgument naming `field`. */
-async function refused(field, call) {
-  let err;
-  try {
-    await call();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof RequestError, `${field}: expected a RequestError, got ${err && err.stack}`);
-  assert.equal(err.code, EClientErrorCode.INVALID_ARGUMENT, `${field}: ${err.code} ${err.message}`);
-  assert.equal(err.field, field, `wrong field for: ${err.message}`);
-  assert.equal(err.requestSent, false);
-  return err;
-}
 
 async function readBack(key) {
   return Buffer.from((await native.getObject(BUCKET, key)).body);
