@@ -144,6 +144,15 @@ impl Body {
                     "must be a regular file (got a directory or special file)",
                 ));
             }
+            // Files of /proc and /sys report size 0 whatever they hold: sent by their size they
+            // would append nothing and report success. An empty file has no first byte.
+            if meta.len() == 0 && file.read_at(&mut [0u8; 1], 0).is_ok_and(|n| n > 0) {
+                return Err(Error::invalid(
+                    "data",
+                    "is a file whose size is not known (its size reads 0 but it has content, \
+                     like the files of /proc): read it into bytes and append those",
+                ));
+            }
             Ok((file, meta.len()))
         })
         .await
@@ -530,6 +539,41 @@ impl Drop for TrackedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn open(body: Body) -> Result<OpenedBody> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(body.open())
+    }
+
+    #[test]
+    fn a_file_of_unknown_size_is_refused_and_an_empty_file_is_empty() {
+        // /proc/self/status has content, but its size reads 0.
+        let Err(err) = open(Body::from_path("/proc/self/status")) else {
+            panic!("/proc/self/status was taken as a file of size 0");
+        };
+        match &err {
+            Error::InvalidArgument { field, rule } => {
+                assert_eq!(*field, "data");
+                assert!(rule.contains("size is not known"), "{rule}");
+                assert!(rule.contains("/proc"), "{rule}");
+            }
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+        let file = File::open("/proc/self/status").unwrap();
+        assert!(matches!(
+            open(Body::from_file(file)),
+            Err(Error::InvalidArgument { field: "data", .. })
+        ));
+        let dir = std::env::temp_dir().join(format!("oss-append-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.bin");
+        std::fs::write(&empty, b"").unwrap();
+        let opened = open(Body::from_path(&empty)).unwrap();
+        assert_eq!(opened.len(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn a_chunk_buffer_comes_back_when_the_connection_drops_the_chunk() {

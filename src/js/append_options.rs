@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::js::numbers;
-use crate::protocol::error::Result;
+use crate::protocol::error::{Error, Result};
 use crate::protocol::options::{self, AppendOptions, ContentMd5, TEXT_OPTIONS};
 
 /// The facade's append options, field by field; `None` is an absent (or `undefined`/`null`)
@@ -17,6 +17,8 @@ pub struct JsAppendOptions {
     pub texts: BTreeMap<&'static str, String>,
     /// `contentMd5`: the base64 MD5 of the body.
     pub content_md5: Option<String>,
+    /// `contentMD5`: the same, as the `@aliyun/oss` SDK spells it.
+    pub content_md5_sdk: Option<String>,
     pub forbid_overwrite: Option<bool>,
     pub object_acl: Option<String>,
     pub storage_class: Option<String>,
@@ -34,8 +36,20 @@ impl JsAppendOptions {
     /// `trafficLimit` must be an exact integer. The values' own rules (header text, ranges)
     /// are checked when the request is validated.
     pub fn into_options(mut self) -> Result<AppendOptions> {
+        let content_md5 = match (self.content_md5, self.content_md5_sdk) {
+            (Some(ours), Some(sdk)) if ours != sdk => {
+                return Err(Error::invalid(
+                    "contentMD5",
+                    format!(
+                        "and contentMd5 are two spellings of one option, given different values \
+                         ({sdk:?} and {ours:?}): give one"
+                    ),
+                ))
+            }
+            (ours, sdk) => ours.or(sdk),
+        };
         let mut out = AppendOptions {
-            content_md5: self.content_md5.map(ContentMd5::Given),
+            content_md5: content_md5.map(ContentMd5::Given),
             forbid_overwrite: self.forbid_overwrite,
             metadata: self.meta.unwrap_or_default(),
             ..AppendOptions::default()
@@ -131,6 +145,26 @@ mod tests {
         assert_eq!(out.traffic_limit, Some(819_200));
         assert!(out.request_payer_is_requester);
         assert_eq!(out.metadata.get("owner").map(String::as_str), Some("me"));
+    }
+
+    #[test]
+    fn content_md5_takes_either_spelling_and_refuses_two_values() {
+        const MD5: &str = "1B2M2Y8AsgTpgAmY7PhCfg==";
+        let given = |ours: Option<&str>, sdk: Option<&str>| JsAppendOptions {
+            content_md5: ours.map(Into::into),
+            content_md5_sdk: sdk.map(Into::into),
+            ..JsAppendOptions::default()
+        };
+        for (ours, sdk) in [(Some(MD5), None), (None, Some(MD5)), (Some(MD5), Some(MD5))] {
+            assert_eq!(
+                given(ours, sdk).into_options().unwrap().content_md5,
+                Some(ContentMd5::Given(MD5.into()))
+            );
+        }
+        let (field, rule) =
+            refusal(given(Some(MD5), Some("XUFAKrxLKna5cZ2REBfFkg==")).into_options());
+        assert_eq!(field, "contentMD5");
+        assert!(rule.contains("contentMd5"), "{rule}");
     }
 
     #[test]

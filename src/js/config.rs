@@ -19,6 +19,8 @@ pub struct JsClientConfig {
     pub endpoint: Option<String>,
     pub cname: Option<bool>,
     pub path_style: Option<bool>,
+    /// `secure`: HTTPS (the default); `false` is needed for plain HTTP to a non-loopback host.
+    pub secure: Option<bool>,
     /// `v1` or `v4`, either case.
     pub signature_version: Option<String>,
     /// `timeout`: the read/write timeout in milliseconds.
@@ -49,6 +51,9 @@ impl JsClientConfig {
         }
         if let Some(path_style) = self.path_style {
             config = config.with_path_style(path_style);
+        }
+        if let Some(secure) = self.secure {
+            config = config.with_secure(secure);
         }
         if let Some(version) = self.signature_version {
             config = config.with_signature_version(version.parse()?);
@@ -127,6 +132,30 @@ mod tests {
         assert_eq!(config.read_write_timeout, Duration::from_millis(1500));
         assert_eq!(config.connect_timeout, Duration::from_millis(250));
         assert_eq!(config.user_agent.as_deref(), Some("app/1"));
+    }
+
+    #[test]
+    fn secure_reaches_the_config_and_decides_plain_http() {
+        assert_eq!(minimal().into_config().unwrap().secure, None);
+        for secure in [true, false] {
+            let config = JsClientConfig {
+                secure: Some(secure),
+                ..minimal()
+            }
+            .into_config()
+            .unwrap();
+            assert_eq!(config.secure, Some(secure));
+        }
+        // Plain HTTP to a host that is not loopback: refused unless `secure: false` is given.
+        let plain = |secure| JsClientConfig {
+            endpoint: Some("http://oss.example.internal".into()),
+            secure,
+            ..minimal()
+        };
+        let resolved = |config: JsClientConfig| config.into_config().and_then(|c| c.resolve());
+        assert_eq!(refusal(resolved(plain(None))).0, "secure");
+        assert_eq!(refusal(resolved(plain(Some(true)))).0, "secure");
+        assert!(resolved(plain(Some(false))).is_ok());
     }
 
     #[test]

@@ -173,7 +173,7 @@ fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_oh
 }
 
 /// The facade's config: `accessKeyId`, `accessKeySecret`, `securityToken`, `region`,
-/// `endpoint`, `cname`, `pathStyle`, `signatureVersion`, `timeout`, `connectTimeout` (ms),
+/// `endpoint`, `cname`, `pathStyle`, `secure`, `signatureVersion`, `timeout`, `connectTimeout` (ms),
 /// `userAgent` (the rules: [`JsClientConfig::into_config`]).
 fn client_config(config: Unknown) -> Conv<JsClientConfig> {
     let obj = to_object("config", config)?;
@@ -185,6 +185,7 @@ fn client_config(config: Unknown) -> Conv<JsClientConfig> {
         endpoint: opt_string(&obj, "endpoint")?,
         cname: opt_bool(&obj, "cname")?,
         path_style: opt_bool(&obj, "pathStyle")?,
+        secure: opt_bool(&obj, "secure")?,
         signature_version: opt_string(&obj, "signatureVersion")?,
         connect_timeout_ms: opt_number(&obj, "connectTimeout")?,
         timeout_ms: opt_number(&obj, "timeout")?,

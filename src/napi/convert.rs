@@ -4,8 +4,8 @@
 //! argument rejects like a failed request.
 
 use napi_ohos::bindgen_prelude::{
-    sys, Env, FromNapiValue, FunctionCallContext, JsObjectValue, JsValue, Object, Status,
-    TypedArray, Unknown, ValueType,
+    sys, Env, FromNapiValue, FunctionCallContext, JsObjectValue, JsValue, Object, Status, Unknown,
+    ValueType,
 };
 
 use crate::io::body::Body;
@@ -206,6 +206,7 @@ pub(super) fn append_options(obj: &Object) -> Conv<JsAppendOptions> {
     Ok(JsAppendOptions {
         texts,
         content_md5: opt_string(obj, "contentMd5")?,
+        content_md5_sdk: opt_string(obj, "contentMD5")?,
         forbid_overwrite: opt_bool(obj, "forbidOverwrite")?,
         object_acl: opt_string(obj, "objectAcl")?,
         storage_class: opt_string(obj, "storageClass")?,
@@ -218,10 +219,12 @@ pub(super) fn append_options(obj: &Object) -> Conv<JsAppendOptions> {
 }
 
 const DATA_RULE: &str = "must be a string, an ArrayBuffer, a TypedArray, a DataView or a file \
-                         opened with fileIo.open (an object with a numeric fd)";
+                         (opened with fileIo.open: an object with a numeric fd; or a FilePath: an \
+                         object with a string filePath)";
 
 /// `data`: a string (UTF-8), ArrayBuffer / TypedArray / DataView (copied now, so the caller may
-/// reuse the buffer), or a file object with a numeric `fd` (duplicated now, streamed later).
+/// reuse the buffer), a file object with a numeric `fd` (duplicated now, streamed later), or a
+/// `FilePath` (an object with a string `filePath`: opened when the request is made).
 pub(super) fn body(data: Unknown) -> Conv<Body> {
     let field = "data";
     match value_type(field, &data)? {
@@ -235,10 +238,21 @@ pub(super) fn body(data: Unknown) -> Conv<Body> {
             let obj = to_object(field, data)?;
             let fd = property(&obj, "fd")?;
             let Some(fd) = fd else {
-                return Err(invalid(
-                    field,
-                    format!("{DATA_RULE}, got an object without fd"),
-                ));
+                return match property(&obj, "filePath")? {
+                    Some(path) => match value_type(field, &path)? {
+                        ValueType::String => {
+                            Ok(Body::from_path(data::file_path(to_string(field, path)?)?))
+                        }
+                        other => Err(invalid(
+                            field,
+                            format!("{DATA_RULE}; its filePath is {}", type_name(other)),
+                        )),
+                    },
+                    None => Err(invalid(
+                        field,
+                        format!("{DATA_RULE}, got an object without fd or filePath"),
+                    )),
+                };
             };
             let fd = match value_type(field, &fd)? {
                 ValueType::Number => to_number(field, fd)?,
@@ -298,10 +312,29 @@ fn binary_bytes(env: sys::napi_env, value: sys::napi_value) -> napi_ohos::Result
         }
         check(sys::napi_is_typedarray(env, value, &mut yes))?;
         if yes {
-            let typed = <TypedArray as napi_ohos::bindgen_prelude::FromNapiValue>::from_napi_value(
-                env, value,
-            )?;
-            return Ok(Some(typed.arraybuffer.to_vec()));
+            // Read through napi_get_typedarray_info rather than napi-rs's TypedArray, which fails
+            // (with an empty reason) on a view of a SharedArrayBuffer.
+            let mut kind = 0;
+            let mut len = 0usize;
+            let mut data = std::ptr::null_mut();
+            let mut buffer = std::ptr::null_mut();
+            let mut offset = 0usize;
+            check(sys::napi_get_typedarray_info(
+                env,
+                value,
+                &mut kind,
+                &mut len,
+                &mut data,
+                &mut buffer,
+                &mut offset,
+            ))?;
+            let Some(size) = typed_array_element_size(kind) else {
+                return Err(napi_ohos::Error::new(
+                    Status::InvalidArg,
+                    format!("a TypedArray of an unknown kind ({kind})"),
+                ));
+            };
+            return Ok(Some(copy(data.cast_const().cast(), len * size)));
         }
         check(sys::napi_is_dataview(env, value, &mut yes))?;
         if yes {
@@ -321,6 +354,18 @@ fn binary_bytes(env: sys::napi_env, value: sys::napi_value) -> napi_ohos::Result
         }
     }
     Ok(None)
+}
+
+/// Bytes per element of a `napi_typedarray_type` (Int8Array = 0 ... BigUint64Array = 10, as in
+/// node_api_types.h), `None` for a kind this module does not know.
+fn typed_array_element_size(kind: sys::napi_typedarray_type) -> Option<usize> {
+    match kind {
+        0..=2 => Some(1),
+        3 | 4 => Some(2),
+        5..=7 => Some(4),
+        8..=10 => Some(8),
+        _ => None,
+    }
 }
 
 pub(super) fn check(status: sys::napi_status) -> napi_ohos::Result<()> {

@@ -12,12 +12,13 @@ const path = require('node:path');
 const { startEmulator } = require('./helpers/emulator');
 const { loadPackage } = require('./helpers/oss');
 const { countingProxy } = require('./helpers/proxy');
+const { refused } = require('./helpers/refused');
 
 const BUCKET = 'bad-input-bucket';
 const AK = 'LTAI5tBadInputKey';
 const SK = 'bad-input-test-secret';
 
-const { default: Client, RequestError, EClientErrorCode, setLogLevel } = loadPackage();
+const { default: Client, setLogLevel } = loadPackage();
 let emu;
 let proxy;
 let client;
@@ -35,24 +36,6 @@ test.after(async () => {
   if (proxy) await proxy.close();
   if (emu) await emu.stop();
 });
-
-/** Expects ClientInvalidArgument for `field` from `call()` (a promise or a throw). */
-async function refused(field, call) {
-  let err;
-  try {
-    await call();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `${field}: expected a rejection`);
-  assert.ok(err instanceof RequestError, `${field}: not a RequestError: ${err && err.stack}`);
-  assert.equal(err.code, EClientErrorCode.INVALID_ARGUMENT, `${field}: ${err.code} ${err.message}`);
-  assert.equal(err.status, -1);
-  assert.equal(err.field, field, `wrong field for: ${err.message}`);
-  assert.equal(err.requestSent, false);
-  assert.match(err.message, new RegExp(`\`${field.replace('.', '\\.')}\``));
-  return err;
-}
 
 const base = { bucket: BUCKET, key: 'bad/input.log', data: 'x' };
 

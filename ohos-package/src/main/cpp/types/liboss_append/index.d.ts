@@ -16,6 +16,8 @@ export interface NativeClientConfig {
   endpoint?: string;
   cname?: boolean;
   pathStyle?: boolean;
+  /** HTTPS (default). Plain HTTP to a non-loopback host needs `false` spelled out. */
+  secure?: boolean;
   /** `v4` (default) or `v1`. */
   signatureVersion?: string;
   /** Longest wait for progress while sending or receiving (ms, default 20000). */
@@ -33,8 +35,13 @@ export interface NativeFile {
   name?: string;
 }
 
+/** A file by path (the facade's `FilePath`): opened when the request is made, then streamed. */
+export interface NativeFilePath {
+  filePath: string;
+}
+
 /** What can be appended: a string (UTF-8), bytes (copied at the call), or a file (streamed). */
-export type NativeData = string | ArrayBuffer | ArrayBufferView | NativeFile;
+export type NativeData = string | ArrayBuffer | ArrayBufferView | NativeFile | NativeFilePath;
 
 /** Headers of an append. Only the first append (creating the object) applies the object's ACL,
  *  storage class, encryption, tags and metadata. */
@@ -46,6 +53,8 @@ export interface NativeAppendOptions {
   expires?: string;
   /** base64 of the 16-byte MD5 of this request's data. */
   contentMd5?: string;
+  /** The same, as the `@aliyun/oss` SDK spells it; both given must agree. */
+  contentMD5?: string;
   /** `default`, `private`, `public-read`, `public-read-write`. */
   objectAcl?: string;
   /** `Standard`, `IA`, `Archive`, `ColdArchive`, `DeepColdArchive`. */

@@ -1,0 +1,13 @@
+// Stand-in for the SDK's kits/@kit.ArkUI.d.ts, for the ArkTS lint: window.WindowStage.
+declare namespace window {
+  interface BusinessError {
+    code: number;
+    message: string;
+  }
+  type AsyncCallback<T> = (err: BusinessError, data: T) => void;
+  interface WindowStage {
+    loadContent(path: string, callback: AsyncCallback<void>): void;
+  }
+}
+
+export { window };
