@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use oss_append::protocol::headers as names;
+use oss_append::protocol::limits::MAX_APPENDABLE_SIZE;
 use oss_append::protocol::response::{
     self, AppendObjectOutput, HeadObjectOutput, RawResponse, SealAppendObjectOutput,
 };
@@ -84,13 +85,15 @@ pub fn response_headers(data: &[u8]) {
             assert!(!headers.contains_key(names::HASH_CRC64ECMA));
         }
     } else {
-        // Refused only for a missing or non-numeric next position or a non-u64 CRC.
+        // Refused only for a missing, non-decimal or out-of-range (beyond 5 GiB) next position,
+        // or a CRC that is not a decimal u64.
         let next_ok = headers
             .get(names::NEXT_APPEND_POSITION)
-            .is_some_and(|v| v.parse::<u64>().is_ok());
+            .and_then(|v| names::parse_decimal(v).ok())
+            .is_some_and(|n| n <= MAX_APPENDABLE_SIZE);
         let crc_ok = headers
             .get(names::HASH_CRC64ECMA)
-            .is_none_or(|v| v.parse::<u64>().is_ok());
+            .is_none_or(|v| names::parse_decimal(v).is_ok());
         assert!(!(next_ok && crc_ok), "refused a valid answer: {headers:?}");
     }
     if let Ok(head) = HeadObjectOutput::from_response(&raw) {
