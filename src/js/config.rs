@@ -27,6 +27,8 @@ pub struct JsClientConfig {
     pub timeout_ms: Option<f64>,
     /// `connectTimeout` in milliseconds.
     pub connect_timeout_ms: Option<f64>,
+    /// `operationTimeout`: the longest a whole request may take, in milliseconds.
+    pub operation_timeout_ms: Option<f64>,
     pub user_agent: Option<String>,
 }
 
@@ -67,6 +69,9 @@ impl JsClientConfig {
             None => config.read_write_timeout,
         };
         config = config.with_timeouts(connect, read_write);
+        if let Some(ms) = self.operation_timeout_ms {
+            config = config.with_operation_timeout(numbers::timeout_ms("operationTimeout", ms)?);
+        }
         if let Some(user_agent) = self.user_agent {
             config = config.with_user_agent(user_agent);
         }
@@ -120,11 +125,13 @@ mod tests {
             signature_version: Some("V1".into()),
             timeout_ms: Some(1500.0),
             connect_timeout_ms: Some(250.0),
+            operation_timeout_ms: Some(30_000.0),
             user_agent: Some("app/1".into()),
             ..minimal()
         }
         .into_config()
         .unwrap();
+        assert_eq!(config.operation_timeout, Some(Duration::from_secs(30)));
         assert_eq!(config.credentials.security_token(), Some("STS"));
         assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
         assert!(config.use_cname && config.use_path_style);

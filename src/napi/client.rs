@@ -173,7 +173,7 @@ fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_oh
 }
 
 /// The facade's config: `accessKeyId`, `accessKeySecret`, `securityToken`, `region`,
-/// `endpoint`, `cname`, `pathStyle`, `secure`, `signatureVersion`, `timeout`, `connectTimeout` (ms),
+/// `endpoint`, `cname`, `pathStyle`, `secure`, `signatureVersion`, `timeout`, `connectTimeout`, `operationTimeout` (ms),
 /// `userAgent` (the rules: [`JsClientConfig::into_config`]).
 fn client_config(config: Unknown) -> Conv<JsClientConfig> {
     let obj = to_object("config", config)?;
@@ -189,6 +189,7 @@ fn client_config(config: Unknown) -> Conv<JsClientConfig> {
         signature_version: opt_string(&obj, "signatureVersion")?,
         connect_timeout_ms: opt_number(&obj, "connectTimeout")?,
         timeout_ms: opt_number(&obj, "timeout")?,
+        operation_timeout_ms: opt_number(&obj, "operationTimeout")?,
         user_agent: opt_string(&obj, "userAgent")?,
     })
 }

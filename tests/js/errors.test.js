@@ -203,3 +203,17 @@ test('a wrong initCrc64 is ClientCrcMismatch with both CRCs as decimal strings',
   });
   assert.equal(res.data.hashCrc64ecma, crc64('hello world!'));
 });
+
+test('operationTimeout in the config: a positive number of ms, named when it is not', async () => {
+  const { default: Client, RequestError } = loadPackage();
+  const base = { accessKeyId: 'ak', accessKeySecret: 'sk', region: 'cn-hangzhou', endpoint: 'http://127.0.0.1:9' };
+  assert.ok(new Client({ ...base, operationTimeout: 30000 }));
+  for (const bad of [0, -1, 1.5, '100']) {
+    assert.throws(() => new Client({ ...base, operationTimeout: bad }), (e) => {
+      assert.ok(e instanceof RequestError);
+      assert.equal(e.code, 'ClientInvalidArgument');
+      assert.match(e.message, /operationTimeout/);
+      return true;
+    }, String(bad));
+  }
+});

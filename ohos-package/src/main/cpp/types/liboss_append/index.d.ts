@@ -24,6 +24,8 @@ export interface NativeClientConfig {
   timeout?: number;
   /** Longest wait for a connection (ms, default 10000). */
   connectTimeout?: number;
+  /** Longest a whole request may take (ms; default: no bound beyond `timeout`). */
+  operationTimeout?: number;
   userAgent?: string;
 }
 
