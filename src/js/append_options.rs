@@ -29,6 +29,48 @@ pub struct JsAppendOptions {
     pub request_payer: Option<String>,
     /// `meta`: user metadata, `Record<string, string>`.
     pub meta: Option<BTreeMap<String, String>>,
+    /// `headers`: extra request headers, `Record<string, string>` (the `@aliyun/oss` SDK's).
+    pub headers: Option<BTreeMap<String, String>>,
+}
+
+/// One entry of `headers`, the way `@aliyun/oss` apps pass headers that have options here:
+/// `Cache-Control` and the other text options, `Content-MD5` and `x-oss-meta-*` become those
+/// options (unless the option is given too: then it is refused, naming both); anything else is
+/// an extra header, whose rules validation applies.
+fn header_into_options(out: &mut AppendOptions, name: String, value: String) -> Result<()> {
+    let both = |option: &str| {
+        Error::invalid(
+            "headers",
+            format!("{name:?} and the option {option} are both given: give one"),
+        )
+    };
+    if let Some(option) = TEXT_OPTIONS
+        .iter()
+        .find(|o| o.header.eq_ignore_ascii_case(&name))
+    {
+        let slot = (option.slot)(out);
+        if slot.is_some() {
+            return Err(both(option.name));
+        }
+        *slot = Some(value);
+    } else if name.eq_ignore_ascii_case("content-md5") {
+        if out.content_md5.is_some() {
+            return Err(both("contentMd5"));
+        }
+        out.content_md5 = Some(ContentMd5::Given(value));
+    } else if let Some(meta) = name
+        .get(..11)
+        .filter(|p| p.eq_ignore_ascii_case("x-oss-meta-"))
+        .map(|_| name[11..].to_owned())
+    {
+        if out.metadata.contains_key(&meta) {
+            return Err(both("meta"));
+        }
+        out.metadata.insert(meta, value);
+    } else {
+        out.extra_headers.push((name, value));
+    }
+    Ok(())
 }
 
 impl JsAppendOptions {
@@ -56,6 +98,9 @@ impl JsAppendOptions {
         };
         for option in &TEXT_OPTIONS {
             *(option.slot)(&mut out) = self.texts.remove(option.name);
+        }
+        for (name, value) in self.headers.unwrap_or_default() {
+            header_into_options(&mut out, name, value)?;
         }
         if let Some(acl) = self.object_acl {
             out.object_acl = Some(acl.parse()?);
@@ -197,6 +242,54 @@ mod tests {
                 ..none()
             }),
             "requestPayer"
+        );
+    }
+
+    #[test]
+    fn sdk_headers_become_their_options_and_the_rest_extra_headers() {
+        let headers: BTreeMap<String, String> = [
+            ("Cache-Control", "no-cache"),
+            ("content-md5", "XUFAKrxLKna5cZ2REBfFkg=="),
+            ("x-oss-meta-Trace", "t1"),
+            ("x-oss-callback-var", "v"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let out = JsAppendOptions {
+            headers: Some(headers.clone()),
+            ..JsAppendOptions::default()
+        }
+        .into_options()
+        .unwrap();
+        assert_eq!(out.cache_control.as_deref(), Some("no-cache"));
+        assert_eq!(
+            out.content_md5,
+            Some(ContentMd5::Given("XUFAKrxLKna5cZ2REBfFkg==".into()))
+        );
+        assert_eq!(out.metadata["Trace"], "t1");
+        assert_eq!(
+            out.extra_headers,
+            [("x-oss-callback-var".to_owned(), "v".to_owned())]
+        );
+        // An option and its header both given: refused, naming headers.
+        let mut texts = BTreeMap::new();
+        texts.insert("cacheControl", "max-age=1".to_owned());
+        let both = JsAppendOptions {
+            texts,
+            headers: Some(headers),
+            ..JsAppendOptions::default()
+        }
+        .into_options();
+        assert!(
+            matches!(
+                both,
+                Err(Error::InvalidArgument {
+                    field: "headers",
+                    ..
+                })
+            ),
+            "{both:?}"
         );
     }
 }

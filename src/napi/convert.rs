@@ -215,6 +215,7 @@ pub(super) fn append_options(obj: &Object) -> Conv<JsAppendOptions> {
         traffic_limit: opt_number(obj, "trafficLimit")?,
         request_payer: opt_string(obj, "requestPayer")?,
         meta: opt_string_map(obj, "meta")?,
+        headers: opt_string_map(obj, "headers")?,
     })
 }
 

@@ -136,6 +136,44 @@ pub struct AppendOptions {
     pub request_payer_is_requester: bool,
     /// `x-oss-forbid-overwrite`.
     pub forbid_overwrite: Option<bool>,
+    /// Further `x-oss-*` headers no option covers, sent (and signed, by V1 and V4 alike) as
+    /// given, after the options' own.
+    pub extra_headers: Vec<(String, String)>,
+}
+
+/// The headers the options above send, lower case, with the option that sets each: an extra
+/// header may not stand in for one of them (`x-oss-meta-*` is `meta`; the text options are in
+/// [`TEXT_OPTIONS`]).
+pub const OPTION_HEADERS: [(&str, &str); 8] = [
+    ("content-md5", "contentMd5"),
+    ("x-oss-object-acl", "objectAcl"),
+    ("x-oss-storage-class", "storageClass"),
+    ("x-oss-server-side-encryption", "serverSideEncryption"),
+    (
+        "x-oss-server-side-data-encryption",
+        "serverSideDataEncryption",
+    ),
+    ("x-oss-traffic-limit", "trafficLimit"),
+    ("x-oss-request-payer", "requestPayer"),
+    ("x-oss-forbid-overwrite", "forbidOverwrite"),
+];
+
+/// The option that sends header `name` (any case), if one does.
+pub fn option_for_header(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("x-oss-meta-") {
+        return Some("meta");
+    }
+    TEXT_OPTIONS
+        .iter()
+        .find(|o| o.header.eq_ignore_ascii_case(&lower))
+        .map(|o| o.name)
+        .or_else(|| {
+            OPTION_HEADERS
+                .iter()
+                .find(|(header, _)| *header == lower)
+                .map(|(_, option)| *option)
+        })
 }
 
 /// An option whose value is the caller's text, sent as its header unchanged.

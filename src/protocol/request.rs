@@ -182,6 +182,9 @@ pub(crate) fn append<'a>(
             value.clone(),
         );
     }
+    for (name, value) in &options.extra_headers {
+        add(name, value.clone());
+    }
     Operation {
         method: "POST",
         bucket,

@@ -115,6 +115,7 @@ pub fn options(options: &AppendOptions) -> Result<()> {
         content_md5(md5)?;
     }
     metadata(&options.metadata)?;
+    extra_headers(&options.extra_headers)?;
     if let Some(limit) = options.traffic_limit {
         if !TRAFFIC_LIMIT_RANGE.contains(&limit) {
             return Err(Error::invalid(
@@ -138,6 +139,49 @@ fn content_md5(value: &str) -> Result<()> {
             "contentMd5",
             "must be the base64 encoding of a 16-byte MD5 digest",
         ));
+    }
+    Ok(())
+}
+
+/// Headers the client itself sends with every request (signing and framing).
+const CLIENT_HEADERS: [&str; 3] = ["x-oss-date", "x-oss-content-sha256", "x-oss-security-token"];
+
+/// Extra headers: `x-oss-*` names only (both signature versions sign exactly those), none the
+/// client or an option sends, each once, printable values.
+fn extra_headers(headers: &[(String, String)]) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if !lower.starts_with("x-oss-") || !name.bytes().all(token) {
+            return Err(Error::invalid(
+                "headers",
+                format!(
+                    "{name:?}: only x-oss-* headers can be added (both signature versions sign \
+                     them); Cache-Control, Content-Disposition, Content-Encoding, Expires, \
+                     Content-Type and Content-MD5 have options of their own"
+                ),
+            ));
+        }
+        if CLIENT_HEADERS.contains(&lower.as_str()) {
+            return Err(Error::invalid(
+                "headers",
+                format!("{name:?} is the client's own: it signs every request with it"),
+            ));
+        }
+        if let Some(option) = crate::protocol::options::option_for_header(&lower) {
+            return Err(Error::invalid(
+                "headers",
+                format!("{name:?} is what the option {option} sends: use that option"),
+            ));
+        }
+        if !seen.insert(lower) {
+            return Err(Error::invalid(
+                "headers",
+                format!("{name:?} is given twice (header names are case-insensitive)"),
+            ));
+        }
+        header_value("headers", value)?;
     }
     Ok(())
 }
@@ -264,6 +308,44 @@ mod tests {
         let mut o = AppendOptions::default();
         o.metadata.insert(String::new(), "v".into());
         assert_eq!(field_of(options(&o)), "meta");
+    }
+
+    #[test]
+    fn extra_headers_are_x_oss_ones_no_option_or_the_client_sends() {
+        let with = |name: &str, value: &str| AppendOptions {
+            extra_headers: vec![(name.to_owned(), value.to_owned())],
+            ..AppendOptions::default()
+        };
+        assert!(options(&with("x-oss-callback-var", "v")).is_ok());
+        for (name, value, says) in [
+            ("Cache-Control", "no-cache", "only x-oss-*"),
+            ("X-Custom", "1", "only x-oss-*"),
+            ("x-oss-bad name", "1", "only x-oss-*"),
+            ("x-oss-security-token", "t", "client's own"),
+            ("X-OSS-Date", "d", "client's own"),
+            ("x-oss-object-acl", "private", "objectAcl"),
+            ("x-oss-meta-a", "1", "meta"),
+            ("x-oss-tagging", "a=b", "tagging"),
+            ("x-oss-callback-var", "line\nbreak", "printable"),
+        ] {
+            match options(&with(name, value)) {
+                Err(Error::InvalidArgument {
+                    field: "headers",
+                    rule,
+                }) => {
+                    assert!(rule.contains(says), "{name}: {rule}")
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        let twice = AppendOptions {
+            extra_headers: vec![
+                ("x-oss-a".into(), "1".into()),
+                ("X-OSS-A".into(), "2".into()),
+            ],
+            ..AppendOptions::default()
+        };
+        assert_eq!(field_of(options(&twice)), "headers");
     }
 
     #[test]

@@ -171,3 +171,28 @@ test('native module: a view of a SharedArrayBuffer is copied like any TypedArray
     return true;
   });
 });
+
+test('headers (the SDK record): option headers act as their options, x-oss-* extras are sent, others refused', async () => {
+  const key = 'compat/headers.txt';
+  const res = await client.appendObject({
+    bucket: BUCKET, key, data: 'with headers',
+    headers: { 'Cache-Control': 'no-cache', 'x-oss-meta-trace': 't-1', 'Content-Type': 'text/x-log' },
+  });
+  assert.equal(res.data.nextAppendPosition, 12);
+  const head = await native.headObject(BUCKET, key);
+  assert.equal(head.headers['cache-control'], 'no-cache');
+  assert.equal(head.headers['x-oss-meta-trace'], 't-1');
+  assert.equal(head.headers['content-type'], 'text/x-log');
+  const before = proxy.bytes;
+  for (const headers of [
+    { Authorization: 'OSS forged' },
+    { 'X-Custom': '1' },
+    { 'x-oss-security-token': 'stolen' },
+    { 'x-oss-object-acl': 'public-read' },
+    { 'Cache-Control': 'a' },
+  ]) {
+    await refused('headers', () =>
+      client.appendObject({ bucket: BUCKET, key, data: 'x', position: 12, headers, cacheControl: 'b' }));
+  }
+  assert.equal(proxy.bytes, before, 'not a byte was sent');
+});

@@ -70,6 +70,8 @@ export interface NativeAppendOptions {
   tagging?: string;
   /** User metadata, sent as `x-oss-meta-<name>`. */
   meta?: Record<string, string>;
+  /** Extra request headers: those with options act as them; other `x-oss-*` ones are sent. */
+  headers?: Record<string, string>;
   /** bit/s, 245760 ..= 838860800. */
   trafficLimit?: number;
   /** `requester`. */
