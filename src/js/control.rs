@@ -24,11 +24,20 @@ pub enum CallKind {
 /// `control.timeout` (milliseconds) of a call of `kind`: a positive integer for a client call,
 /// refused for a session append.
 pub fn call_timeout(kind: CallKind, timeout_ms: Option<f64>) -> Result<Option<Duration>> {
-    match (timeout_ms, kind) {
+    per_call("timeout", kind, timeout_ms)
+}
+
+/// `control.operationTimeout` (milliseconds), by the same rule as [`call_timeout`].
+pub fn call_operation_timeout(kind: CallKind, timeout_ms: Option<f64>) -> Result<Option<Duration>> {
+    per_call("operationTimeout", kind, timeout_ms)
+}
+
+fn per_call(field: &'static str, kind: CallKind, ms: Option<f64>) -> Result<Option<Duration>> {
+    match (ms, kind) {
         (None, _) => Ok(None),
-        (Some(ms), CallKind::ClientCall) => numbers::timeout_ms("timeout", ms).map(Some),
+        (Some(ms), CallKind::ClientCall) => numbers::timeout_ms(field, ms).map(Some),
         (Some(_), CallKind::SessionAppend) => Err(Error::invalid(
-            "timeout",
+            field,
             "is not supported here: append sessions use the client's timeout",
         )),
     }
@@ -90,6 +99,21 @@ mod tests {
 
     use super::*;
     use crate::js::test_support::refusal;
+
+    #[test]
+    fn only_client_calls_take_an_operation_timeout() {
+        assert_eq!(
+            call_operation_timeout(CallKind::ClientCall, Some(5000.0)).unwrap(),
+            Some(Duration::from_secs(5))
+        );
+        let (field, _) = refusal(call_operation_timeout(
+            CallKind::SessionAppend,
+            Some(5000.0),
+        ));
+        assert_eq!(field, "operationTimeout");
+        let (field, _) = refusal(call_operation_timeout(CallKind::ClientCall, Some(0.0)));
+        assert_eq!(field, "operationTimeout");
+    }
 
     #[test]
     fn only_client_calls_take_a_timeout() {

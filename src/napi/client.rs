@@ -80,6 +80,7 @@ fn append_object(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result
             request = request.with_progress(progress.observer());
         }
         request.timeout = control.timeout;
+        request.operation_timeout = control.operation_timeout;
         request.cancellation = Some(control.token.clone());
         let result = client.append_object(request).await;
         control.finish().await;

@@ -61,6 +61,7 @@ impl JsProgress {
 pub(super) struct CallControl {
     pub(super) progress: Option<JsProgress>,
     pub(super) timeout: Option<Duration>,
+    pub(super) operation_timeout: Option<Duration>,
     pub(super) token: CancellationToken,
 }
 
@@ -73,7 +74,7 @@ impl CallControl {
     }
 }
 
-/// Reads `control` (`{ progress?, timeout? }`, `timeout` as `kind` allows) and sets its
+/// Reads `control` (`{ progress?, timeout?, operationTimeout? }`, `timeout` as `kind` allows) and sets its
 /// `cancel` property to a function cancelling this call. The outer error is the engine's; the
 /// inner one a rule the caller broke (the call then rejects with it, sending nothing).
 pub(super) fn call_control(
@@ -89,6 +90,7 @@ pub(super) fn call_control(
         return Ok(Ok(CallControl {
             progress: None,
             timeout: None,
+            operation_timeout: None,
             token,
         }));
     };
@@ -96,7 +98,8 @@ pub(super) fn call_control(
         Ok(obj) => obj,
         Err(e) => return Ok(Err(e)),
     };
-    let parsed = (|| -> Conv<(Option<JsProgress>, Option<Duration>)> {
+    type Parsed = (Option<JsProgress>, Option<Duration>, Option<Duration>);
+    let parsed = (|| -> Conv<Parsed> {
         let progress = match property(&obj, "progress")? {
             None => None,
             Some(f) => match value_type("progress", &f)? {
@@ -121,9 +124,11 @@ pub(super) fn call_control(
             },
         };
         let timeout = control::call_timeout(kind, opt_number(&obj, "timeout")?)?;
-        Ok((progress, timeout))
+        let operation_timeout =
+            control::call_operation_timeout(kind, opt_number(&obj, "operationTimeout")?)?;
+        Ok((progress, timeout, operation_timeout))
     })();
-    let (progress, timeout) = match parsed {
+    let (progress, timeout, operation_timeout) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => return Ok(Err(e)),
     };
@@ -136,6 +141,7 @@ pub(super) fn call_control(
     Ok(Ok(CallControl {
         progress,
         timeout,
+        operation_timeout,
         token,
     }))
 }

@@ -142,3 +142,14 @@ test('a per-call timeout shorter than the client\'s: ClientTimeout after it', as
   const err2 = await rejection(impatient.appendObject({ bucket: BUCKET, key: 'c/patient.log', data: 'z', position: 1 }));
   assert.equal(err2.code, 'ClientTimeout');
 });
+
+test('a per-call operationTimeout: ClientTimeout once the whole call took that long', async () => {
+  const key = 'c/operation-timeout.log';
+  await emu.fault(`action=delay-response,ms=1500,key=${key}`);
+  const t0 = performance.now();
+  const err = await rejection(client.appendObject({ bucket: BUCKET, key, data: 'x', operationTimeout: 300 }));
+  const took = performance.now() - t0;
+  assert.equal(err.code, 'ClientTimeout');
+  assert.match(err.message, /operation timeout/);
+  assert.ok(took >= 290 && took < 1200, `${took.toFixed(0)} ms`);
+});

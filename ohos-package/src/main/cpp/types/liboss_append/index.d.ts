@@ -104,6 +104,8 @@ export interface NativeCallControl {
   progress?: (sent: number, total: number) => void;
   /** appendObject only: this call's read/write timeout, ms (the client's otherwise). */
   timeout?: number;
+  /** appendObject only: this call's overall deadline, ms (the client's otherwise). */
+  operationTimeout?: number;
   /** Set by the call. */
   cancel?: () => void;
 }
