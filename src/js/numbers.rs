@@ -108,10 +108,7 @@ mod tests {
     use crate::protocol::limits::MAX_APPENDABLE_SIZE;
 
     fn field_of(r: Result<()>) -> &'static str {
-        match r {
-            Err(Error::InvalidArgument { field, .. }) => field,
-            other => panic!("expected InvalidArgument, got {other:?}"),
-        }
+        crate::js::test_support::refusal(r).0
     }
 
     #[test]

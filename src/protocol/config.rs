@@ -439,27 +439,13 @@ mod tests {
 
     #[test]
     fn bad_endpoints_are_named() {
-        for ep in ["ftp://x", "http://h/path", "", "http://"] {
-            let err = config("cn-hangzhou")
-                .with_endpoint(ep)
-                .resolve()
-                .unwrap_err();
-            assert!(
-                matches!(
-                    err,
-                    Error::InvalidArgument {
-                        field: "endpoint",
-                        ..
-                    }
-                ),
-                "{ep}: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn endpoints_that_a_url_parser_would_rewrite_are_refused() {
+        // From "http://localhost…" on: what a URL parser would rewrite, sending the signed request
+        // elsewhere, and what is no host or port.
         for ep in [
+            "ftp://x",
+            "http://h/path",
+            "",
+            "http://",
             "http://localhost:9000\\.oss-cn-hangzhou.aliyuncs.com",
             "https://oss-cn-hangzhou\t.aliyuncs.com",
             "https://oss-cn-\nhangzhou.aliyuncs.com",
@@ -487,9 +473,13 @@ mod tests {
                         ..
                     }
                 ),
-                "{ep:?}: {err}"
+                "{ep}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn endpoints_keep_their_port_and_bracket_ipv6() {
         let ok = config("cn-hangzhou")
             .with_endpoint("https://oss-cn-hangzhou.aliyuncs.com:443/")
             .resolve()
