@@ -86,12 +86,17 @@ impl Transport {
         let timeout = call.timeout.unwrap_or(self.read_write_timeout);
         let deadline = call.operation_timeout.or(self.operation_timeout);
         let started = Instant::now();
-        let what = Described::of(&request);
+        let reads_object = request.method == "GET";
+        let (what, url, headers) = Described::split(request);
         let progress = body.as_ref().map(|(_, p)| p.clone());
         let length = progress.as_ref().map_or(0, |p| p.total());
         log::debug!(target: LOG_TARGET, "{what} with {length} bytes, timeout {timeout:?}");
-        let reads_object = request.method == "GET";
-        let builder = self.build(request, body.map(|(tracked, _)| tracked));
+        let builder = self.build(
+            what.method,
+            &url,
+            &headers,
+            body.map(|(tracked, _)| tracked),
+        );
         // Set once the answer's head arrived: from then on, each read of its body has `timeout`.
         let answered = AtomicBool::new(false);
         let result = tokio::select! {
@@ -137,13 +142,15 @@ impl Transport {
     /// The reqwest request: method, URL, headers as prepared, and the body.
     fn build(
         &self,
-        request: PreparedRequest,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
         body: Option<TrackedBody>,
     ) -> reqwest::RequestBuilder {
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+        let method = reqwest::Method::from_bytes(method.as_bytes())
             .expect("operations use standard methods");
-        let mut builder = self.http.request(method, &request.url);
-        for (name, value) in &request.headers {
+        let mut builder = self.http.request(method, url);
+        for (name, value) in headers {
             builder = builder.header(name, value);
         }
         match body {
@@ -163,13 +170,24 @@ struct Described {
 }
 
 impl Described {
-    fn of(request: &PreparedRequest) -> Self {
-        Self {
-            operation: request.operation,
-            bucket: request.bucket.clone(),
-            key: request.key.clone(),
-            method: request.method,
-        }
+    /// Splits `request` into what the log records say and what goes on the wire (method, URL,
+    /// headers), moving the strings rather than copying them.
+    fn split(request: PreparedRequest) -> (Self, String, Vec<(String, String)>) {
+        let PreparedRequest {
+            operation,
+            bucket,
+            key,
+            method,
+            url,
+            headers,
+        } = request;
+        let what = Self {
+            operation,
+            bucket,
+            key,
+            method,
+        };
+        (what, url, headers)
     }
 }
 
