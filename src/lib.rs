@@ -65,7 +65,7 @@ pub use io::progress::{self, ProgressObserver};
 pub use protocol::config::{ClientConfig, SignatureVersion, UrlStyle};
 pub use protocol::crc64;
 pub use protocol::credentials::Credentials;
-pub use protocol::error::{Error, ServiceError, TransportErrorKind};
+pub use protocol::error::{Error, ServiceError, TlsFailure, TransportErrorKind};
 pub use protocol::options::{
     AppendOptions, ContentMd5, DataEncryption, ObjectAcl, ServerSideEncryption, StorageClass,
 };

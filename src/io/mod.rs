@@ -3,6 +3,8 @@
 
 pub mod body;
 pub mod cancel;
+pub(crate) mod dns;
 pub mod logging;
 pub mod progress;
+pub(crate) mod tls;
 pub(crate) mod transport;

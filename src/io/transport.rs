@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use crate::io::body::{Progress, TrackedBody};
 use crate::io::cancel::CancellationToken;
 use crate::io::logging::LoggedKey;
+use crate::io::{dns, tls};
 use crate::protocol::config::ClientConfig;
 use crate::protocol::error::{Error, Result, TransportErrorKind};
 use crate::protocol::request::PreparedRequest;
@@ -51,8 +52,8 @@ impl Transport {
             .user_agent
             .clone()
             .unwrap_or_else(|| concat!("oss-append/", env!("CARGO_PKG_VERSION")).to_owned());
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls_config())
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(tls::client_config(config)?)
             .connect_timeout(config.connect_timeout)
             // No reqwest read timeout: `send` watches the answer with the call's own timeout.
             .pool_idle_timeout(Duration::from_secs(50))
@@ -60,13 +61,18 @@ impl Transport {
             .user_agent(user_agent)
             // OSS answers redirects only for misaddressed buckets; following one would resend
             // a signed request to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Transport {
-                kind: TransportErrorKind::Connect,
-                message: format!("cannot set up the HTTP client: {e}"),
-                request_sent: false,
-            })?;
+            .redirect(reqwest::redirect::Policy::none());
+        for (host, addresses) in &config.dns_overrides {
+            builder = builder.resolve_to_addrs(host, addresses);
+        }
+        if let Some(resolver) = &config.resolver {
+            builder = builder.dns_resolver(Arc::new(dns::AppResolver::new(resolver.0.clone())));
+        }
+        let http = builder.build().map_err(|e| Error::Transport {
+            kind: TransportErrorKind::Connect,
+            message: format!("cannot set up the HTTP client: {e}"),
+            request_sent: false,
+        })?;
         Ok(Self {
             http,
             read_write_timeout: config.read_write_timeout,
@@ -368,6 +374,13 @@ fn classify(e: reqwest::Error, progress: Option<&Progress>) -> Error {
             request_sent: false,
         };
     }
+    if let Some(failure) = tls::failure_of(&e) {
+        return Error::Transport {
+            kind: TransportErrorKind::Tls(failure),
+            message: error_chain(&e),
+            request_sent: false,
+        };
+    }
     let kind = if e.is_connect() {
         TransportErrorKind::Connect
     } else if e.is_timeout() {
@@ -395,18 +408,4 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
-}
-
-/// rustls with the ring provider (it builds with clang for OHOS) and the Mozilla root store
-/// from `webpki-roots`, so certificate checks do not depend on the device's trust store layout.
-fn tls_config() -> rustls::ClientConfig {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth()
 }

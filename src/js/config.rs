@@ -7,6 +7,7 @@ use crate::js::numbers;
 use crate::protocol::config::ClientConfig;
 use crate::protocol::credentials::Credentials;
 use crate::protocol::error::{Error, Result};
+use crate::protocol::resolver::parse_address;
 
 /// The facade's config object, field by field; `None` is an absent (or `undefined`/`null`)
 /// property.
@@ -30,7 +31,17 @@ pub struct JsClientConfig {
     /// `operationTimeout`: the longest a whole request may take, in milliseconds.
     pub operation_timeout_ms: Option<f64>,
     pub user_agent: Option<String>,
+    /// `caCerts`: PEM text of extra trusted CA certificates.
+    pub ca_certs: Option<String>,
+    /// `trustUserCaCerts`: on OpenHarmony, trust user-installed CA certificates (default true).
+    pub trust_user_ca_certs: Option<bool>,
+    /// `resolve`: host name → addresses (`1.2.3.4`, `1.2.3.4:443`, `::1`, `[::1]:443`), in the
+    /// object's order.
+    pub resolve: Option<Vec<HostAddresses>>,
 }
+
+/// One entry of `resolve`: a host name and its addresses as JS wrote them.
+pub type HostAddresses = (String, Vec<String>);
 
 impl JsClientConfig {
     /// The client's configuration. The access keys and the region are required; the timeouts
@@ -74,6 +85,26 @@ impl JsClientConfig {
         }
         if let Some(user_agent) = self.user_agent {
             config = config.with_user_agent(user_agent);
+        }
+        if let Some(pem) = self.ca_certs {
+            config = config.with_ca_certs(pem);
+        }
+        if let Some(trust) = self.trust_user_ca_certs {
+            config = config.with_user_ca_certs(trust);
+        }
+        for (host, addresses) in self.resolve.unwrap_or_default() {
+            let host_key = host.trim().to_ascii_lowercase();
+            if config.dns_overrides.contains_key(&host_key) {
+                return Err(Error::invalid(
+                    "resolve",
+                    format!("names {host_key:?} twice (host names are not case-sensitive)"),
+                ));
+            }
+            let addresses = addresses
+                .iter()
+                .map(|a| parse_address(a))
+                .collect::<Result<Vec<_>>>()?;
+            config = config.with_dns_override(&host_key, addresses);
         }
         Ok(config)
     }
@@ -163,6 +194,61 @@ mod tests {
         assert_eq!(refusal(resolved(plain(None))).0, "secure");
         assert_eq!(refusal(resolved(plain(Some(true)))).0, "secure");
         assert!(resolved(plain(Some(false))).is_ok());
+    }
+
+    #[test]
+    fn trust_and_resolve_reach_the_config() {
+        let config = JsClientConfig {
+            ca_certs: Some("PEM".into()),
+            trust_user_ca_certs: Some(false),
+            resolve: Some(vec![
+                (
+                    "Bucket.OSS-cn-hangzhou.aliyuncs.com".into(),
+                    vec!["127.0.0.1:8443".into(), "::1".into()],
+                ),
+                ("other.example.com".into(), vec!["10.0.0.1".into()]),
+            ]),
+            ..minimal()
+        }
+        .into_config()
+        .unwrap();
+        assert_eq!(config.ca_certs.as_deref(), Some("PEM"));
+        assert!(!config.trust_user_ca_certs);
+        let hosts: Vec<_> = config.dns_overrides.keys().cloned().collect();
+        assert_eq!(
+            hosts,
+            ["bucket.oss-cn-hangzhou.aliyuncs.com", "other.example.com"]
+        );
+        assert_eq!(
+            config.dns_overrides["bucket.oss-cn-hangzhou.aliyuncs.com"],
+            vec![
+                "127.0.0.1:8443".parse().unwrap(),
+                "[::1]:0".parse().unwrap()
+            ]
+        );
+        assert!(minimal().into_config().unwrap().trust_user_ca_certs);
+        // Bad entries are named `resolve`, at conversion or when the client checks the config.
+        for entries in [
+            vec![("a.com".to_owned(), vec!["not-an-ip".to_owned()])],
+            vec![
+                ("a.com".to_owned(), vec!["10.0.0.1".to_owned()]),
+                ("A.com".to_owned(), vec!["10.0.0.2".to_owned()]),
+            ],
+        ] {
+            let config = JsClientConfig {
+                resolve: Some(entries),
+                ..minimal()
+            };
+            assert_eq!(refusal(config.into_config()).0, "resolve");
+        }
+        let empty = JsClientConfig {
+            resolve: Some(vec![("a.com".to_owned(), vec![])]),
+            ..minimal()
+        };
+        assert_eq!(
+            refusal(empty.into_config().and_then(|c| c.resolve())).0,
+            "resolve"
+        );
     }
 
     #[test]

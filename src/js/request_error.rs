@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::protocol::error::{Error, TransportErrorKind};
+use crate::protocol::error::{Error, TlsFailure, TransportErrorKind};
 use crate::session::SessionError;
 
 /// `status` of every client-side error: there is no HTTP status to report.
@@ -31,6 +31,22 @@ client_codes! {
     INVALID_ARGUMENT = "ClientInvalidArgument" as "invalidArgument",
     /// Could not connect (DNS, refused, TLS handshake); nothing was sent.
     CONNECT = "ClientConnectError" as "connect",
+    /// TLS: the server's certificate does not lead to a trusted root (add the private CA to
+    /// `caCerts`, or an intercepting proxy is in the way); nothing was sent.
+    TLS_UNKNOWN_ISSUER = "ClientTlsUnknownIssuer" as "tlsUnknownIssuer",
+    /// TLS: the certificate is not for the host name the client connected to; nothing was sent.
+    TLS_NAME_MISMATCH = "ClientTlsNameMismatch" as "tlsNameMismatch",
+    /// TLS: the certificate has expired (or the device's clock is far off); nothing was sent.
+    TLS_CERTIFICATE_EXPIRED = "ClientTlsCertificateExpired" as "tlsCertificateExpired",
+    /// TLS: the certificate is not valid yet (or the device's clock is far off); nothing was
+    /// sent.
+    TLS_CERTIFICATE_NOT_YET_VALID = "ClientTlsCertificateNotYetValid" as "tlsCertificateNotYetValid",
+    /// TLS: the certificate was refused for another reason (revoked, bad signature, usage);
+    /// nothing was sent.
+    TLS_BAD_CERTIFICATE = "ClientTlsBadCertificate" as "tlsBadCertificate",
+    /// TLS: the handshake failed (no common version or cipher, an alert, not TLS at all);
+    /// nothing was sent.
+    TLS_PROTOCOL = "ClientTlsProtocolError" as "tlsProtocol",
     /// No progress within the read/write timeout.
     TIMEOUT = "ClientTimeout" as "timeout",
     /// The connection failed mid-request (reset, closed early).
@@ -97,6 +113,18 @@ fn client_error(code: &str, message: String) -> RequestErrorFields {
     }
 }
 
+/// The code of each kind of TLS failure.
+fn tls_code(failure: TlsFailure) -> &'static str {
+    match failure {
+        TlsFailure::UnknownIssuer => codes::TLS_UNKNOWN_ISSUER,
+        TlsFailure::NameMismatch => codes::TLS_NAME_MISMATCH,
+        TlsFailure::Expired => codes::TLS_CERTIFICATE_EXPIRED,
+        TlsFailure::NotYetValid => codes::TLS_CERTIFICATE_NOT_YET_VALID,
+        TlsFailure::BadCertificate => codes::TLS_BAD_CERTIFICATE,
+        TlsFailure::Protocol => codes::TLS_PROTOCOL,
+    }
+}
+
 impl From<&Error> for RequestErrorFields {
     fn from(e: &Error) -> Self {
         error_fields(e)
@@ -138,6 +166,7 @@ fn error_fields(e: &Error) -> RequestErrorFields {
         } => {
             let code = match kind {
                 TransportErrorKind::Connect => codes::CONNECT,
+                TransportErrorKind::Tls(failure) => tls_code(*failure),
                 TransportErrorKind::Timeout => codes::TIMEOUT,
                 TransportErrorKind::Body => codes::BODY_READ,
                 TransportErrorKind::Io => codes::NETWORK,
@@ -241,7 +270,7 @@ mod tests {
             assert!(code.starts_with("Client"), "{code}");
             assert!(name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
         }
-        assert_eq!(codes::ALL.len(), 13);
+        assert_eq!(codes::ALL.len(), 19);
         assert!(codes::ALL.contains(&("invalidArgument", codes::INVALID_ARGUMENT)));
         assert!(codes::ALL.contains(&("retriesExhausted", codes::RETRIES_EXHAUSTED)));
     }
@@ -271,6 +300,36 @@ mod tests {
     fn client_errors_have_status_minus_one_a_client_code_and_request_sent() {
         let cases = [
             (TransportErrorKind::Connect, codes::CONNECT, false),
+            (
+                TransportErrorKind::Tls(TlsFailure::UnknownIssuer),
+                codes::TLS_UNKNOWN_ISSUER,
+                false,
+            ),
+            (
+                TransportErrorKind::Tls(TlsFailure::NameMismatch),
+                codes::TLS_NAME_MISMATCH,
+                false,
+            ),
+            (
+                TransportErrorKind::Tls(TlsFailure::Expired),
+                codes::TLS_CERTIFICATE_EXPIRED,
+                false,
+            ),
+            (
+                TransportErrorKind::Tls(TlsFailure::NotYetValid),
+                codes::TLS_CERTIFICATE_NOT_YET_VALID,
+                false,
+            ),
+            (
+                TransportErrorKind::Tls(TlsFailure::BadCertificate),
+                codes::TLS_BAD_CERTIFICATE,
+                false,
+            ),
+            (
+                TransportErrorKind::Tls(TlsFailure::Protocol),
+                codes::TLS_PROTOCOL,
+                false,
+            ),
             (TransportErrorKind::Timeout, codes::TIMEOUT, true),
             (TransportErrorKind::Body, codes::BODY_READ, false),
             (TransportErrorKind::Io, codes::NETWORK, true),

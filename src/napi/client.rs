@@ -10,9 +10,9 @@ use napi_ohos::bindgen_prelude::{
 use super::bridge;
 use super::control::{call_control, CallControl};
 use super::convert::{
-    append_options, arg, body, bucket_and_key, bytes, engine, invalid, opt_bool, opt_number,
-    opt_string, present, property, required_arg, to_number, to_object, to_string, type_name,
-    value_type, Conv,
+    append_options, arg, body, bucket_and_key, bytes, engine, invalid, opt_address_map, opt_bool,
+    opt_number, opt_string, present, property, required_arg, to_number, to_object, to_string,
+    type_name, value_type, Conv,
 };
 use super::errors::throwable;
 use super::results::{function, NativeAppendResult, NativeRawResponse, NativeSealResult, Raw};
@@ -175,7 +175,8 @@ fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_oh
 
 /// The facade's config: `accessKeyId`, `accessKeySecret`, `securityToken`, `region`,
 /// `endpoint`, `cname`, `pathStyle`, `secure`, `signatureVersion`, `timeout`, `connectTimeout`, `operationTimeout` (ms),
-/// `userAgent` (the rules: [`JsClientConfig::into_config`]).
+/// `userAgent`, `caCerts`, `trustUserCaCerts`, `resolve` (the rules:
+/// [`JsClientConfig::into_config`]).
 fn client_config(config: Unknown) -> Conv<JsClientConfig> {
     let obj = to_object("config", config)?;
     Ok(JsClientConfig {
@@ -192,6 +193,9 @@ fn client_config(config: Unknown) -> Conv<JsClientConfig> {
         timeout_ms: opt_number(&obj, "timeout")?,
         operation_timeout_ms: opt_number(&obj, "operationTimeout")?,
         user_agent: opt_string(&obj, "userAgent")?,
+        ca_certs: opt_string(&obj, "caCerts")?,
+        trust_user_ca_certs: opt_bool(&obj, "trustUserCaCerts")?,
+        resolve: opt_address_map(&obj, "resolve")?,
     })
 }
 

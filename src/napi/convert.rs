@@ -190,6 +190,65 @@ fn opt_string_map(
     Ok(Some(out))
 }
 
+/// `resolve`: a `Record<string, string | string[]>` of host names and addresses, in the
+/// object's key order, bounded like the static map it becomes.
+pub(super) fn opt_address_map(
+    obj: &Object,
+    field: &'static str,
+) -> Conv<Option<Vec<crate::js::config::HostAddresses>>> {
+    use crate::protocol::resolver::{MAX_ADDRESSES_PER_HOST, MAX_STATIC_HOSTS};
+    let Some(v) = property(obj, field)? else {
+        return Ok(None);
+    };
+    let map = to_object(field, v)?;
+    let names = map.get_property_names().map_err(|e| engine(field, e))?;
+    let len = names.get_array_length().map_err(|e| engine(field, e))?;
+    if len as usize > MAX_STATIC_HOSTS {
+        return Err(invalid(
+            field,
+            format!("may name at most {MAX_STATIC_HOSTS} hosts (got {len})"),
+        ));
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let name: String = names.get_element(i).map_err(|e| engine(field, e))?;
+        let value: Unknown = map
+            .get_named_property(&name)
+            .map_err(|e| engine(field, e))?;
+        let addresses = match value_type(field, &value)? {
+            ValueType::String => vec![to_string(field, value)?],
+            ValueType::Object if value.is_array().map_err(|e| engine(field, e))? => {
+                // SAFETY: checked to be an array (an object).
+                let list = unsafe { value.cast::<Object>() }.map_err(|e| engine(field, e))?;
+                let count = list.get_array_length().map_err(|e| engine(field, e))?;
+                if count as usize > MAX_ADDRESSES_PER_HOST {
+                    return Err(invalid(
+                        field,
+                        format!("{name:?} has {count} addresses; at most {MAX_ADDRESSES_PER_HOST}"),
+                    ));
+                }
+                let mut addresses = Vec::with_capacity(count as usize);
+                for j in 0..count {
+                    let item: Unknown = list.get_element(j).map_err(|e| engine(field, e))?;
+                    addresses.push(to_string(field, item)?);
+                }
+                addresses
+            }
+            other => {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "values must be an address string or an array of them; {name:?} is {}",
+                        type_name(other)
+                    ),
+                ))
+            }
+        };
+        out.push((name, addresses));
+    }
+    Ok(Some(out))
+}
+
 pub(super) fn bucket_and_key(bucket: Unknown, key: Unknown) -> Conv<(String, String)> {
     Ok((to_string("bucket", bucket)?, to_string("key", key)?))
 }

@@ -1,11 +1,14 @@
 //! Client configuration and endpoint resolution: which host a request goes to, and how the
 //! bucket is addressed (virtual-hosted, path-style or CNAME).
 
-use std::net::IpAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::protocol::credentials::Credentials;
 use crate::protocol::error::{Error, Result};
+use crate::protocol::resolver::{check_static_map, Resolver, SharedResolver};
 
 /// Which signature algorithm signs requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,6 +82,19 @@ pub struct ClientConfig {
     /// `https://`, and plain HTTP is refused except to a loopback host); `Some(false)` spelled
     /// out allows plain HTTP to any host (a bare host gets `http://`), and the client warns once.
     pub secure: Option<bool>,
+    /// Certificates (PEM text, one or more `CERTIFICATE` blocks) trusted for HTTPS besides the
+    /// bundled Mozilla roots and, on OpenHarmony, the device's system store: for private OSS
+    /// deployments and enterprise proxies. Never a way to skip verification.
+    pub ca_certs: Option<String>,
+    /// On OpenHarmony, also trust the CA certificates the device's user (or an MDM app)
+    /// installed. On by default, as the system's own HTTP stack does; turn it off to make
+    /// user-installed interception proxies fail the handshake.
+    pub trust_user_ca_certs: bool,
+    /// Static name resolution (JS `resolve`): host name → addresses, tried before any resolver
+    /// or the system's DNS. An address with port 0 uses the URL's port.
+    pub dns_overrides: BTreeMap<String, Vec<SocketAddr>>,
+    /// The app's resolver for the hosts the static map does not name (JS `resolver`).
+    pub resolver: Option<SharedResolver>,
 }
 
 impl ClientConfig {
@@ -97,6 +113,10 @@ impl ClientConfig {
             operation_timeout: None,
             user_agent: None,
             secure: None,
+            ca_certs: None,
+            trust_user_ca_certs: true,
+            dns_overrides: BTreeMap::new(),
+            resolver: None,
         })
     }
 
@@ -144,6 +164,33 @@ impl ClientConfig {
         self
     }
 
+    /// Trusts the certificates in `pem` too (see [`ClientConfig::ca_certs`]).
+    pub fn with_ca_certs(mut self, pem: impl Into<String>) -> Self {
+        self.ca_certs = Some(pem.into());
+        self
+    }
+
+    /// Whether to trust user-installed CA certificates on OpenHarmony (see
+    /// [`ClientConfig::trust_user_ca_certs`]).
+    pub fn with_user_ca_certs(mut self, trust: bool) -> Self {
+        self.trust_user_ca_certs = trust;
+        self
+    }
+
+    /// Resolves `host` to `addresses` without asking any DNS (see
+    /// [`ClientConfig::dns_overrides`]). The host name is lowercased.
+    pub fn with_dns_override(mut self, host: &str, addresses: Vec<SocketAddr>) -> Self {
+        self.dns_overrides
+            .insert(host.trim().to_ascii_lowercase(), addresses);
+        self
+    }
+
+    /// Asks `resolver` for host names the static map does not cover.
+    pub fn with_resolver(mut self, resolver: Arc<dyn Resolver>) -> Self {
+        self.resolver = Some(SharedResolver(resolver));
+        self
+    }
+
     /// Sets the `User-Agent`.
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -164,6 +211,7 @@ impl ClientConfig {
         if let Some(ua) = &self.user_agent {
             crate::protocol::validate::header_value("userAgent", ua)?;
         }
+        check_static_map(&self.dns_overrides)?;
         let raw = match &self.endpoint {
             Some(e) => e.trim().to_string(),
             None => format!("https://oss-{}.aliyuncs.com", self.region),

@@ -58,8 +58,11 @@ pub enum Error {
 /// Kinds of [`Error::Transport`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportErrorKind {
-    /// Could not connect (DNS, refused, TLS handshake).
+    /// Could not connect (DNS, refused, unreachable).
     Connect,
+    /// The TLS handshake failed: the server's certificate was not trusted or the handshake
+    /// broke. Nothing was sent; trying again will not help until the cause is fixed.
+    Tls(TlsFailure),
     /// No progress within the configured timeout.
     Timeout,
     /// Reading the request body (a file) failed.
@@ -76,10 +79,43 @@ impl fmt::Display for TransportErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Connect => "connect",
+            Self::Tls(failure) => return write!(f, "TLS ({failure})"),
             Self::Timeout => "timeout",
             Self::Body => "body",
             Self::Io => "I/O",
             Self::Cancelled => "cancelled",
+        })
+    }
+}
+
+/// Why a TLS handshake failed, as far as the client can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TlsFailure {
+    /// The certificate chain does not lead to a trusted root (a private CA not in `caCerts`, an
+    /// intercepting proxy, a captive portal).
+    UnknownIssuer,
+    /// The certificate is valid, but not for the host name the client asked for.
+    NameMismatch,
+    /// The certificate has expired (or the device's clock is far off).
+    Expired,
+    /// The certificate is not valid yet (or the device's clock is far off).
+    NotYetValid,
+    /// The certificate was rejected for another reason (revoked, bad signature, wrong usage).
+    BadCertificate,
+    /// The handshake itself failed: no common protocol version or cipher suite, an alert from
+    /// the server, or something that is not TLS on the other end.
+    Protocol,
+}
+
+impl fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownIssuer => "unknown issuer",
+            Self::NameMismatch => "name mismatch",
+            Self::Expired => "certificate expired",
+            Self::NotYetValid => "certificate not valid yet",
+            Self::BadCertificate => "bad certificate",
+            Self::Protocol => "protocol",
         })
     }
 }

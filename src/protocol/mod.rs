@@ -12,6 +12,7 @@ pub mod headers;
 pub mod limits;
 pub mod options;
 pub(crate) mod request;
+pub mod resolver;
 pub mod response;
 pub mod signing;
 pub mod validate;

@@ -27,6 +27,12 @@ export interface NativeClientConfig {
   /** Longest a whole request may take (ms; default: no bound beyond `timeout`). */
   operationTimeout?: number;
   userAgent?: string;
+  /** Extra trusted CA certificates (PEM text). */
+  caCerts?: string;
+  /** Trust user-installed CA certificates on the device (default true). */
+  trustUserCaCerts?: boolean;
+  /** Host name to address(es), with or without a port. */
+  resolve?: Record<string, string | string[]>;
 }
 
 /** A file to append: the `fs.File` of `fileIo.open` has these fields. The fd is duplicated before

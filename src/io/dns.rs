@@ -1,0 +1,59 @@
+//! The app's resolver (see [`crate::protocol::resolver::Resolver`]) as the HTTP client's DNS:
+//! asked for every host the static `resolve` map does not name (the map is applied before it),
+//! falling back to the system's DNS when it answers with no address. Its answer is bounded, and
+//! the port always comes from the URL.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::protocol::resolver::{Resolver, MAX_ADDRESSES_PER_HOST};
+
+/// Adapts an app's [`Resolver`] to reqwest.
+pub(crate) struct AppResolver {
+    resolver: Arc<dyn Resolver>,
+}
+
+impl AppResolver {
+    pub(crate) fn new(resolver: Arc<dyn Resolver>) -> Self {
+        Self { resolver }
+    }
+}
+
+/// Why the app's resolver gave no address (a connect error: nothing was sent).
+#[derive(Debug, thiserror::Error)]
+#[error("the app's resolver failed for {host}: {message}")]
+struct ResolverFailed {
+    host: String,
+    message: String,
+}
+
+impl reqwest::dns::Resolve for AppResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_ascii_lowercase();
+        let asked = self.resolver.resolve(&host);
+        Box::pin(async move {
+            let addresses = match asked.await {
+                Ok(ips) if !ips.is_empty() => ips
+                    .into_iter()
+                    .take(MAX_ADDRESSES_PER_HOST)
+                    // Port 0: the connector puts in the URL's port.
+                    .map(|ip| SocketAddr::new(ip, 0))
+                    .collect::<Vec<_>>(),
+                Ok(_) => {
+                    log::debug!(
+                        target: crate::io::transport::LOG_TARGET,
+                        "the app's resolver had no address for {host}: asking the system"
+                    );
+                    tokio::net::lookup_host((host.as_str(), 0))
+                        .await?
+                        .take(MAX_ADDRESSES_PER_HOST)
+                        .collect()
+                }
+                Err(message) => {
+                    return Err(Box::new(ResolverFailed { host, message }) as _);
+                }
+            };
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
