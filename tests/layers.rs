@@ -20,8 +20,8 @@ const CORE_LAYERS: &[&str] = &["protocol", "io", "client", "session", "js", "nap
 /// The layers of the emulator crate (`emulator/src/`), lowest first; a layer may be a folder or
 /// a single file. `lib.rs` and `main.rs` stand above all of them.
 const EMULATOR_LAYERS: &[&str] = &[
-    "clock", "errors", "staging", "routing", "store", "http", "faults", "config", "auth", "state",
-    "ops", "admin", "server",
+    "clock", "errors", "staging", "routing", "store", "http", "faults", "tls", "config", "auth",
+    "state", "ops", "admin", "server",
 ];
 
 #[test]

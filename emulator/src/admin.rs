@@ -1,5 +1,5 @@
-//! The fault admin endpoint: `/__faults` and `/__restart` on the emulator's own port, without
-//! a signature. Served only when `EmulatorConfig::enable_fault_admin` is set (CLI
+//! The fault admin endpoint: `/__faults`, `/__restart` and `/__stats` on the emulator's own
+//! port, without a signature. Served only when `EmulatorConfig::enable_fault_admin` is set (CLI
 //! `--enable-fault-admin`); otherwise these paths are ordinary OSS requests (and fail as such).
 //!
 //! * `POST /__faults`: one fault spec per line (see [`crate::faults`]); answers `queued N`.
@@ -7,8 +7,10 @@
 //! * `DELETE /__faults`: empties the queue.
 //! * `POST /__restart`: restarts the server shortly after answering; optional body
 //!   `down-ms=N` (port closed that long, default 200).
+//! * `GET /__stats`: `{"connections":N,"tlsHandshakes":M}` (`application/json`): TCP
+//!   connections accepted and TLS handshakes completed since start, restarts included.
 //!
-//! Answers are `text/plain`; a bad spec answers 400 with the reason and queues nothing.
+//! Other answers are `text/plain`; a bad spec answers 400 with the reason and queues nothing.
 //!
 //! Every admin request must carry `x-oss-emulator-admin: 1` and no `Origin` header, else it
 //! answers 403. A web page in any browser on the machine can reach 127.0.0.1: it can send a
@@ -51,7 +53,7 @@ fn refusal(headers: &hyper::HeaderMap) -> Option<String> {
 
 /// Whether a path belongs to the admin endpoint.
 pub(crate) fn is_admin_path(path: &str) -> bool {
-    path == "/__faults" || path == "/__restart"
+    path == "/__faults" || path == "/__restart" || path == "/__stats"
 }
 
 /// Serves one admin request.
@@ -141,9 +143,17 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
             });
             answer(StatusCode::OK, format!("restarting, down {down_ms} ms\n"))
         }
+        ("/__stats", &Method::GET) => {
+            let stats = shared.stats();
+            let json = format!(
+                "{{\"connections\":{},\"tlsHandshakes\":{}}}",
+                stats.connections, stats.tls_handshakes
+            );
+            answer_typed(StatusCode::OK, "application/json", json)
+        }
         _ => answer(
             StatusCode::METHOD_NOT_ALLOWED,
-            "use POST/GET/DELETE /__faults or POST /__restart\n".into(),
+            "use POST/GET/DELETE /__faults, POST /__restart or GET /__stats\n".into(),
         ),
     }
 }
@@ -159,6 +169,10 @@ async fn read_text(body: Incoming) -> Result<String, String> {
 }
 
 fn answer(status: StatusCode, text: String) -> Response<Body> {
+    answer_typed(status, "text/plain; charset=utf-8", text)
+}
+
+fn answer_typed(status: StatusCode, content_type: &str, text: String) -> Response<Body> {
     let body = if text.is_empty() {
         empty_body()
     } else {
@@ -166,7 +180,7 @@ fn answer(status: StatusCode, text: String) -> Response<Body> {
     };
     Response::builder()
         .status(status)
-        .header("content-type", "text/plain; charset=utf-8")
+        .header("content-type", content_type)
         .header("content-length", text.len().to_string())
         .header("connection", "close")
         .body(body)

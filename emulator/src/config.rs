@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::faults::Fault;
+use crate::tls::TlsIdentity;
 
 /// How an emulator instance behaves. Secrets in here are never logged.
 #[derive(Clone)]
@@ -42,6 +43,10 @@ pub struct EmulatorConfig {
     pub max_connections: usize,
     /// Request records kept (the most recent ones); older records are forgotten.
     pub request_log_limit: usize,
+    /// Serve HTTPS with this certificate chain and key (see [`crate::tls`]): every accepted
+    /// connection does a TLS handshake (within [`header_read_timeout`](Self::header_read_timeout))
+    /// before HTTP/1.1. `None` serves plain HTTP.
+    pub tls: Option<TlsIdentity>,
 }
 
 /// Default of [`EmulatorConfig::header_read_timeout`].
@@ -73,6 +78,7 @@ impl EmulatorConfig {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             request_log_limit: DEFAULT_REQUEST_LOG_LIMIT,
+            tls: None,
         }
     }
 
@@ -120,6 +126,9 @@ impl EmulatorConfig {
         if self.request_log_limit == 0 {
             return Err("request log limit must be at least 1".to_string());
         }
+        if let Some(identity) = &self.tls {
+            crate::tls::server_config(identity).map_err(|e| format!("tls: {e}"))?;
+        }
         Ok(())
     }
 }
@@ -145,6 +154,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("request_log_limit", &self.request_log_limit)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -205,7 +215,20 @@ mod tests {
     fn debug_hides_secrets() {
         let mut c = EmulatorConfig::new("ak", "very-secret");
         c.security_token = Some("tok-secret".into());
+        c.tls = Some(TlsIdentity::new("chain", "key-secret"));
         let s = format!("{c:?}");
         assert!(!s.contains("very-secret") && !s.contains("tok-secret"));
+        assert!(!s.contains("key-secret"));
+    }
+
+    #[test]
+    fn an_unusable_tls_identity_is_refused_at_start() {
+        let mut c = EmulatorConfig::new("ak", "sk");
+        c.tls = Some(TlsIdentity::new("not pem", "not pem"));
+        let e = c.validate().unwrap_err();
+        assert!(e.starts_with("tls: TLS certificate chain"), "{e}");
+        let pki = crate::tls::generate(&["127.0.0.1"], crate::tls::Validity::Current).unwrap();
+        c.tls = Some(pki.identity());
+        assert!(c.validate().is_ok());
     }
 }

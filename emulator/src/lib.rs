@@ -25,7 +25,7 @@
 //! Lowest first. A module imports only modules of its own layer or lower ones, and no two files
 //! import each other, directly or through others (`tests/layers.rs` of the workspace checks
 //! both, from this order: `clock` → `errors` → `staging` → `routing` → `store` → `http` →
-//! `faults` → `config` → `auth` → `state` → `ops` → `admin` → `server`):
+//! `faults` → `tls` → `config` → `auth` → `state` → `ops` → `admin` → `server`):
 //!
 //! 1. `clock`, `errors`, `staging`: time and HTTP dates, OSS error answers, reusable upload
 //!    buffers (no imports from the crate).
@@ -34,12 +34,15 @@
 //! 4. `http/`: HTTP plumbing: body types, receiving and draining bodies, header reading,
 //!    `Range`, the common headers and error rendering of every answer.
 //! 5. `faults/`: fault specs, the queue, and carrying a fault out on one request.
-//! 6. `config`: [`EmulatorConfig`].
-//! 7. `auth/`: V1/V4 signatures, request time, STS tokens.
-//! 8. `state`: what every connection shares (configuration, store, request log, fault queue).
-//! 9. `ops/`: routing, authentication and the object operations, one file each.
-//! 10. `admin`: the optional `/__faults` and `/__restart` endpoint.
-//! 11. `server`: accept loop, connections, restarts, shutdown.
+//! 6. [`tls`]: throwaway test PKI ([`tls::generate`]) and the rustls server configuration
+//!    (no imports from the crate).
+//! 7. `config`: [`EmulatorConfig`].
+//! 8. `auth/`: V1/V4 signatures, request time, STS tokens.
+//! 9. `state`: what every connection shares (configuration, store, request log, fault queue,
+//!    connection counters).
+//! 10. `ops/`: routing, authentication and the object operations, one file each.
+//! 11. `admin`: the optional `/__faults`, `/__restart` and `/__stats` endpoint.
+//! 12. `server`: accept loop, TLS handshakes, connections, restarts, shutdown.
 //!
 //! `lib.rs` ([`start`], [`RunningEmulator`]) and `main.rs` (the CLI) sit on top.
 
@@ -57,6 +60,7 @@ mod server;
 mod staging;
 mod state;
 mod store;
+pub mod tls;
 
 pub use admin::{ADMIN_HEADER, ADMIN_HEADER_VALUE};
 pub use config::{
@@ -66,6 +70,7 @@ pub use config::{
 pub use faults::{Fault, FaultAction, FaultOp, FiredFault};
 pub use state::RequestRecord;
 pub use store::StoredObject;
+pub use tls::{TestPki, TlsError, TlsIdentity, Validity};
 
 use state::Shared;
 use std::net::SocketAddr;
@@ -76,6 +81,7 @@ use tokio::sync::watch;
 /// for in-flight requests.
 pub struct RunningEmulator {
     addr: SocketAddr,
+    https: bool,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
@@ -83,9 +89,11 @@ pub struct RunningEmulator {
 
 /// Starts an emulator on the current Tokio runtime.
 pub async fn start(config: EmulatorConfig) -> std::io::Result<RunningEmulator> {
+    let https = config.tls.is_some();
     let (addr, shared, shutdown, task) = server::spawn(config).await?;
     Ok(RunningEmulator {
         addr,
+        https,
         shared,
         shutdown,
         task,
@@ -93,9 +101,27 @@ pub async fn start(config: EmulatorConfig) -> std::io::Result<RunningEmulator> {
 }
 
 impl RunningEmulator {
-    /// `http://127.0.0.1:PORT` (`http://[::1]:PORT` for IPv6).
+    /// `http://127.0.0.1:PORT` (`http://[::1]:PORT` for IPv6); `https://…` when the emulator
+    /// serves TLS ([`EmulatorConfig::tls`]).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Whether the emulator serves HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// TCP connections accepted since start (restarts included; admin requests count too).
+    pub fn connections(&self) -> u64 {
+        self.shared.stats().connections
+    }
+
+    /// TLS handshakes completed since start (restarts included): one per connection that got
+    /// through the handshake, however many requests it then carried. 0 over plain HTTP.
+    pub fn tls_handshakes(&self) -> u64 {
+        self.shared.stats().tls_handshakes
     }
 
     pub fn local_addr(&self) -> SocketAddr {

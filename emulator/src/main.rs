@@ -11,8 +11,9 @@ use std::process::ExitCode;
 /// A strict, local Alibaba Cloud OSS-compatible server for tests (AppendObject, PutObject,
 /// GetObject, HeadObject, DeleteObject; V1 and V4 header signatures; STS tokens).
 ///
-/// Prints `listening on http://127.0.0.1:PORT` as the first line on stdout, then serves until
-/// SIGINT or SIGTERM and exits 0. Secrets are never printed.
+/// Prints `listening on http://127.0.0.1:PORT` (`https://…` with --tls-cert or --tls-generate)
+/// as the first line on stdout, then serves until SIGINT or SIGTERM and exits 0. Secrets are
+/// never printed.
 ///
 /// The key id, secret and security token can come from OSS_EMULATOR_ACCESS_KEY_ID,
 /// OSS_EMULATOR_ACCESS_KEY_SECRET and OSS_EMULATOR_SECURITY_TOKEN instead of flags; a flag given
@@ -88,6 +89,33 @@ struct Args {
           value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     request_log_limit: usize,
 
+    /// Serve HTTPS with this certificate chain (PEM: the server certificate first, then any
+    /// intermediates). Needs --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_generate"
+    )]
+    tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a throwaway test CA and a server certificate it signs for these DNS
+    /// names and IP addresses (comma-separated, wildcards allowed), e.g.
+    /// "*.oss-cn-hangzhou.aliyuncs.com,oss-cn-hangzhou.aliyuncs.com,127.0.0.1". A new CA every
+    /// start; its certificate goes to --tls-ca-out. Tests only.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',', num_args = 1..,
+          requires = "tls_ca_out")]
+    tls_generate: Vec<String>,
+
+    /// Where --tls-generate writes the CA certificate (PEM) that clients must trust. Written
+    /// before the listening line is printed.
+    #[arg(long, value_name = "FILE", requires = "tls_generate")]
+    tls_ca_out: Option<PathBuf>,
+
     /// Runtime worker threads (default: one per core). With one, a request's tasks never wake
     /// an idle second worker, which keeps small requests' latency and CPU low (benchmarks).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -108,8 +136,50 @@ fn parse_fault(spec: &str) -> Result<Fault, String> {
     Fault::parse(spec)
 }
 
+/// The TLS identity the flags ask for (writing the generated CA out), or a usage error naming
+/// the flag.
+fn tls_identity(args: &Args) -> Result<Option<oss_emulator::TlsIdentity>, String> {
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let read = |flag: &str, path: &PathBuf| {
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--tls-{flag} {}: cannot read the file: {e}", path.display()))
+        };
+        let identity = oss_emulator::TlsIdentity::new(read("cert", cert)?, read("key", key)?);
+        oss_emulator::tls::server_config(&identity).map_err(|e| {
+            format!(
+                "--tls-cert {} / --tls-key {}: {e}",
+                cert.display(),
+                key.display()
+            )
+        })?;
+        return Ok(Some(identity));
+    }
+    if args.tls_generate.is_empty() {
+        return Ok(None);
+    }
+    let names: Vec<&str> = args.tls_generate.iter().map(|n| n.trim()).collect();
+    let pki = oss_emulator::tls::generate(&names, oss_emulator::Validity::Current)
+        .map_err(|e| format!("--tls-generate: {e}"))?;
+    let out = args
+        .tls_ca_out
+        .as_ref()
+        .ok_or("--tls-generate needs --tls-ca-out FILE")?;
+    std::fs::write(out, &pki.ca_pem)
+        .map_err(|e| format!("--tls-ca-out {}: cannot write the file: {e}", out.display()))?;
+    Ok(Some(pki.identity()))
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    let tls = match tls_identity(&args) {
+        Ok(tls) => tls,
+        Err(message) => {
+            use clap::CommandFactory;
+            Args::command()
+                .error(clap::error::ErrorKind::ValueValidation, message)
+                .exit()
+        }
+    };
     let mut config = EmulatorConfig::new(args.access_key_id, args.access_key_secret);
     config.listen = args.listen;
     config.buckets = args.buckets;
@@ -121,6 +191,7 @@ fn main() -> ExitCode {
     config.header_read_timeout = std::time::Duration::from_millis(args.header_read_timeout_ms);
     config.max_connections = args.max_connections;
     config.request_log_limit = args.request_log_limit;
+    config.tls = tls;
 
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.worker_threads {

@@ -1,5 +1,5 @@
-//! The top of the server: accept loop, per-connection HTTP/1.1 with keep-alive, the request
-//! log, graceful shutdown, and the connection side of scripted faults (dropping or resetting a
+//! The top of the server: accept loop, the TLS handshake of each connection when serving HTTPS,
+//! per-connection HTTP/1.1 with keep-alive, the connection counters, the request log, graceful shutdown, and the connection side of scripted faults (dropping or resetting a
 //! connection instead of answering, restarting the server on the same port, handing
 //! `/__faults` to the admin endpoint).
 
@@ -13,6 +13,7 @@ use crate::http::response::{add_common_headers, error_response};
 use crate::ops;
 use crate::state::{RequestRecord, RestartRequest, Shared};
 use crate::store::Store;
+use crate::tls;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -29,6 +30,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
 /// Counts a request as in flight while it lives.
 struct InflightGuard<'a>(&'a watch::Sender<usize>);
@@ -68,13 +70,26 @@ pub(crate) async fn spawn(
     config
         .validate()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let tls = match &config.tls {
+        Some(identity) => Some(TlsAcceptor::from(tls::server_config(identity).map_err(
+            |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("tls: {e}")),
+        )?)),
+        None => None,
+    };
     let store = open_store(&config).await?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let (restarts, restart_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared::new(config, store, restarts));
     let (tx, rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, addr, shared.clone(), rx, restart_rx));
+    let task = tokio::spawn(accept_loop(
+        listener,
+        addr,
+        tls,
+        shared.clone(),
+        rx,
+        restart_rx,
+    ));
     Ok((addr, shared, tx, task))
 }
 
@@ -89,6 +104,7 @@ async fn open_store(config: &EmulatorConfig) -> std::io::Result<Store> {
 async fn accept_loop(
     listener: TcpListener,
     addr: SocketAddr,
+    tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
     mut restarts: mpsc::UnboundedReceiver<RestartRequest>,
@@ -101,7 +117,9 @@ async fn accept_loop(
             accepted = accept_within_cap(bound, &slots) => match accepted {
                 Ok((stream, slot)) => {
                     let _ = stream.set_nodelay(true);
-                    let serve = serve_connection(stream, shared.clone(), shutdown.clone());
+                    shared.count_connection();
+                    let serve =
+                        serve_connection(stream, tls.clone(), shared.clone(), shutdown.clone());
                     connections.spawn(async move {
                         serve.await;
                         // The place is free again when the connection ends, however it ends
@@ -175,13 +193,50 @@ async fn accept_within_cap(
     Ok((stream, slot))
 }
 
+/// Serves one accepted connection: the TLS handshake first when serving HTTPS, then HTTP/1.1.
 async fn serve_connection(
     stream: TcpStream,
+    tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let control = Arc::new(ConnControl::default());
     let mut killed = shared.kill_all.subscribe();
+    let io = FaultIo {
+        stream,
+        control: control.clone(),
+    };
+    let Some(acceptor) = tls else {
+        return serve_http(io, control, killed, shared, shutdown).await;
+    };
+    // The handshake is bounded by the header timeout, so a client that connects and sends
+    // nothing (or stalls half-way) frees its place as it would without TLS. A failed handshake
+    // (the client refused the certificate, spoke plain HTTP, offered no common version) just
+    // closes the connection.
+    let handshake = tokio::time::timeout(shared.config.header_read_timeout, acceptor.accept(io));
+    let stream = tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(_)) | Err(_) => return,
+        },
+        _ = killed.changed() => return,
+        _ = shutdown.changed() => return,
+    };
+    shared.count_tls_handshake();
+    serve_http(stream, control, killed, shared, shutdown).await;
+}
+
+/// HTTP/1.1 with keep-alive on a connection (plain or TLS), until it ends, a fault drops it,
+/// a restart or a shutdown.
+async fn serve_http<I>(
+    io: I,
+    control: Arc<ConnControl>,
+    mut killed: watch::Receiver<u64>,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     // Each request runs in its own task: if the client goes away, hyper drops the service
     // future, but the handler keeps running, sees the body error, and rolls its upload back
     // properly instead of being cancelled half-way.
@@ -216,10 +271,6 @@ async fn serve_connection(
                 }
             }
         })
-    };
-    let io = FaultIo {
-        stream,
-        control: control.clone(),
     };
     // The header timer also runs while a keep-alive connection waits for its next request, so
     // idle connections are closed after it too and give their place up.

@@ -1,11 +1,12 @@
 //! State shared by every connection and handler: configuration, the store, the request log,
-//! the fault queue, and the channels through which a restart is asked for. The server (which
+//! the fault queue, the connection and TLS handshake counters, and the channels through which a restart is asked for. The server (which
 //! creates it) and the handlers (which use it) both import this module, never each other.
 
 use crate::config::EmulatorConfig;
 use crate::faults::{Fault, FaultQueue};
 use crate::store::Store;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -74,6 +75,17 @@ pub(crate) struct Shared {
     /// Requests being handled (a restart waits for them).
     pub(crate) inflight: watch::Sender<usize>,
     restarts: mpsc::UnboundedSender<RestartRequest>,
+    /// TCP connections accepted, since start (restarts included).
+    connections: AtomicU64,
+    /// TLS handshakes completed, since start (restarts included).
+    tls_handshakes: AtomicU64,
+}
+
+/// The connection counters of [`Shared`], read together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stats {
+    pub connections: u64,
+    pub tls_handshakes: u64,
 }
 
 impl Shared {
@@ -96,6 +108,25 @@ impl Shared {
             kill_all: watch::channel(0).0,
             inflight: watch::channel(0).0,
             restarts,
+            connections: AtomicU64::new(0),
+            tls_handshakes: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts an accepted TCP connection.
+    pub(crate) fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a completed TLS handshake.
+    pub(crate) fn count_tls_handshake(&self) {
+        self.tls_handshakes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            connections: self.connections.load(Ordering::Relaxed),
+            tls_handshakes: self.tls_handshakes.load(Ordering::Relaxed),
         }
     }
 
