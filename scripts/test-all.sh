@@ -18,6 +18,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test (unit and integration)"
 cargo test --workspace --all-targets
 
+# The same suites over the production path: HTTPS to https://test-bucket.oss-cn-hangzhou.aliyuncs.com
+# with a throwaway CA in caCerts and the host resolved to the emulator by the client's own
+# `resolve` map (tests/common/mod.rs). tests/https.rs (in the run above) covers the TLS failures.
+step "cargo test over HTTPS (append, session, control, fault matrix, race)"
+OSS_TEST_HTTPS=1 cargo test --test append --test session --test control --test faults_matrix \
+  --test faults_concurrency
+
 # Doctests one package at a time: the root crate dev-depends on the emulator, which depends on
 # the root crate, and a workspace-wide rustdoc run then sees two builds of oss_append (E0460).
 step "cargo test --doc"

@@ -246,7 +246,7 @@ async fn wrong_secret_is_signature_mismatch_without_leaking_it() {
 async fn missing_bucket_is_no_such_bucket() {
     let emu = emulator().await;
     let err = client(&emu)
-        .append_object(AppendObjectRequest::new("no-such-bucket", "k", "x"))
+        .append_object(AppendObjectRequest::new(MISSING_BUCKET, "k", "x"))
         .await
         .unwrap_err();
     let e = err.as_service().unwrap();

@@ -202,21 +202,24 @@ pub(crate) fn client_config(config: &ClientConfig) -> Result<rustls::ClientConfi
 }
 
 /// The TLS failure behind `error`, if a handshake failed: looks through the whole chain of
-/// causes (rustls' error sits inside an `io::Error` inside the HTTP client's).
+/// causes. rustls' error sits inside `io::Error`s (tokio-rustls wraps it, hyper-rustls wraps
+/// that again) inside the HTTP client's errors, and an `io::Error`'s `source()` skips the error
+/// it wraps, so those are opened with `get_ref()`.
 pub(crate) fn failure_of(error: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
     let mut current = Some(error);
-    while let Some(e) = current {
+    // Bounded: a cause chain is short, and a cycle must not hang the client.
+    for _ in 0..32 {
+        let e = current?;
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return Some(classify(tls));
         }
-        if let Some(tls) = e
+        current = match e
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         {
-            return Some(classify(tls));
-        }
-        current = e.source();
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     None
 }
@@ -351,9 +354,9 @@ mod tests {
             ),
         ];
         for (error, expected) in cases {
-            // As the HTTP client reports it: inside an io::Error, inside another error.
+            // As the HTTP client reports it: in an io::Error, in another, in another error.
             let io = std::io::Error::new(std::io::ErrorKind::InvalidData, error);
-            let outer = Wrapped(io);
+            let outer = Wrapped(std::io::Error::other(io));
             assert_eq!(failure_of(&outer), Some(expected));
         }
         let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
