@@ -41,7 +41,7 @@ impl reqwest::dns::Resolve for AppResolver {
                     .collect::<Vec<_>>(),
                 Ok(_) => {
                     log::debug!(
-                        target: crate::io::transport::LOG_TARGET,
+                        target: crate::io::logging::TRANSPORT_LOG_TARGET,
                         "the app's resolver had no address for {host}: asking the system"
                     );
                     tokio::net::lookup_host((host.as_str(), 0))

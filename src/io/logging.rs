@@ -33,6 +33,10 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
+/// The target of the connection's log records (requests, TLS trust, name resolution), as apps
+/// filter them: stable whatever module the code lives in.
+pub(crate) const TRANSPORT_LOG_TARGET: &str = "oss_append::transport";
+
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
 use crate::protocol::error::{Error, Result};

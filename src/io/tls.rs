@@ -91,7 +91,7 @@ pub(crate) fn read_sources(sources: &[CaSource]) -> Vec<CertificateDer<'static>>
             CaSource::Bundle(file) => read_pem_file(file, MAX_CA_BUNDLE_BYTES, &mut found),
         }
         log::debug!(
-            target: crate::io::transport::LOG_TARGET,
+            target: crate::io::logging::TRANSPORT_LOG_TARGET,
             "{} CA certificates from {source:?}",
             found.len() - before
         );
@@ -103,7 +103,7 @@ fn read_directory(dir: &Path, found: &mut Vec<CertificateDer<'static>>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            log::debug!(target: crate::io::transport::LOG_TARGET, "cannot list {dir:?}: {e}");
+            log::debug!(target: crate::io::logging::TRANSPORT_LOG_TARGET, "cannot list {dir:?}: {e}");
             return;
         }
     };
@@ -174,7 +174,7 @@ pub(crate) fn root_store(config: &ClientConfig) -> Result<RootCertStore> {
     let (added, ignored) = roots.add_parsable_certificates(system_certificates().iter().cloned());
     if added + ignored > 0 {
         log::debug!(
-            target: crate::io::transport::LOG_TARGET,
+            target: crate::io::logging::TRANSPORT_LOG_TARGET,
             "system store: {added} CA certificates trusted, {ignored} unusable"
         );
     }

@@ -15,16 +15,15 @@ use std::time::{Duration, Instant};
 
 use crate::io::body::{Progress, TrackedBody};
 use crate::io::cancel::CancellationToken;
-use crate::io::logging::LoggedKey;
+use crate::io::logging::{LoggedKey, TRANSPORT_LOG_TARGET};
 use crate::io::{dns, tls};
 use crate::protocol::config::ClientConfig;
 use crate::protocol::error::{Error, Result, TransportErrorKind};
 use crate::protocol::request::PreparedRequest;
 use crate::protocol::response::{RawResponse, MAX_ANSWER_BYTES};
 
-/// The target of the transport's log records, as apps filter them: stable whatever module the
-/// transport lives in.
-pub(crate) const LOG_TARGET: &str = "oss_append::transport";
+/// The target of the transport's log records (see [`TRANSPORT_LOG_TARGET`]).
+pub(crate) const LOG_TARGET: &str = TRANSPORT_LOG_TARGET;
 
 /// Per-call settings of one request.
 #[derive(Debug, Default, Clone, Copy)]
