@@ -1,5 +1,6 @@
 //! The `oss-emulator` binary: listening line, a real request, clean exit on SIGTERM/SIGINT,
-//! durability across two processes, and argument validation.
+//! durability across two processes, HTTPS (generated or given certificates), and argument
+//! validation.
 
 mod common;
 
@@ -31,6 +32,13 @@ fn spawn(args: &[&str]) -> (Child, String) {
 }
 
 fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+    let (child, endpoint) = spawn_announcing(args, env);
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    (child, endpoint)
+}
+
+/// Starts the binary and returns it with the endpoint of its first stdout line.
+fn spawn_announcing(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
     let mut child = command_with_env(env)
         .args(args)
         .stdin(Stdio::null())
@@ -48,7 +56,6 @@ fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     (child, endpoint)
 }
 
@@ -341,6 +348,203 @@ fn rejects_bad_arguments() {
         "--security-token",
         "--region",
     ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+}
+
+/// The port of an `https://127.0.0.1:PORT` endpoint.
+fn https_addr(endpoint: &str) -> std::net::SocketAddr {
+    let rest = endpoint
+        .strip_prefix("https://")
+        .unwrap_or_else(|| panic!("not an https endpoint: {endpoint}"));
+    assert!(rest.starts_with("127.0.0.1:"), "{endpoint}");
+    rest.parse().unwrap()
+}
+
+#[tokio::test]
+async fn tls_generate_serves_https_with_the_ca_it_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_out = dir.path().join("ca.pem");
+    let mut args = KEY_ARGS.to_vec();
+    args.extend([
+        "--tls-generate",
+        "*.oss-cn-hangzhou.aliyuncs.com,oss-cn-hangzhou.aliyuncs.com,127.0.0.1",
+        "--tls-ca-out",
+        ca_out.to_str().unwrap(),
+        "--enable-fault-admin",
+    ]);
+    let (child, endpoint) = spawn_announcing(&args, &[]);
+    let addr = https_addr(&endpoint);
+    // Written before the listening line.
+    let ca = std::fs::read_to_string(&ca_out).expect("the CA file");
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+    assert!(!ca.contains("PRIVATE KEY"));
+    let client = https_client_trusting(&ca, addr);
+    let r = send_virtual(
+        &client,
+        addr.port(),
+        Req::append("cli.log", 0, b"over https"),
+    )
+    .await
+    .expect("served over HTTPS");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send_virtual(&client, addr.port(), Req::new("GET", "cli.log"))
+        .await
+        .unwrap();
+    assert_eq!(r.body, b"over https");
+    let stats = client
+        .get(format!("https://{ENDPOINT_HOST}:{}/__stats", addr.port()))
+        .header(oss_emulator::ADMIN_HEADER, oss_emulator::ADMIN_HEADER_VALUE)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(stats, r#"{"connections":2,"tlsHandshakes":2}"#);
+    terminate(child);
+
+    // Every start makes a new CA: the previous one does not vouch for the new server.
+    let (child, endpoint) = spawn_announcing(&args, &[]);
+    let addr = https_addr(&endpoint);
+    let new_ca = std::fs::read_to_string(&ca_out).unwrap();
+    assert_ne!(new_ca, ca);
+    let e = send_virtual(
+        &https_client_trusting(&ca, addr),
+        addr.port(),
+        Req::new("HEAD", "k"),
+    )
+    .await
+    .expect_err("the previous start's CA does not vouch for this one");
+    assert!(e.is_connect(), "{e:?}");
+    terminate(child);
+}
+
+#[tokio::test]
+async fn tls_cert_and_key_files_are_served() {
+    let pki = oss_emulator::tls::generate(
+        &["127.0.0.1", "*.oss-cn-hangzhou.aliyuncs.com"],
+        oss_emulator::Validity::Current,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("chain.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, &pki.cert_chain_pem).unwrap();
+    std::fs::write(&key, &pki.key_pem).unwrap();
+    let mut args = KEY_ARGS.to_vec();
+    args.extend([
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let (child, endpoint) = spawn_announcing(&args, &[]);
+    let addr = https_addr(&endpoint);
+    let client = https_client_trusting(&pki.ca_pem, addr);
+    let r = send_virtual(&client, addr.port(), Req::new("HEAD", "missing"))
+        .await
+        .expect("served over HTTPS");
+    assert_eq!(r.status, 404);
+    // By IP address too: the certificate names 127.0.0.1.
+    let r = client
+        .get(format!("{endpoint}/test-bucket/k"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "unsigned, but over TLS");
+    terminate(child);
+}
+
+#[test]
+fn rejects_bad_tls_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = oss_emulator::tls::generate(&["127.0.0.1"], oss_emulator::Validity::Current).unwrap();
+    let other =
+        oss_emulator::tls::generate(&["127.0.0.1"], oss_emulator::Validity::Current).unwrap();
+    let cert = dir.path().join("chain.pem");
+    let key = dir.path().join("other-key.pem");
+    std::fs::write(&cert, &pki.cert_chain_pem).unwrap();
+    std::fs::write(&key, &other.key_pem).unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let ca_out = dir.path().join("ca.pem");
+    let ca_out = ca_out.to_str().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let missing = missing.to_str().unwrap();
+    let unwritable = dir.path().join("no-such-dir").join("ca.pem");
+    let unwritable = unwritable.to_str().unwrap();
+    let key_line = other.key_pem.lines().nth(1).unwrap().to_string();
+
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--tls-generate", "127.0.0.1"], &["--tls-ca-out"]),
+        (&["--tls-ca-out", ca_out], &["--tls-generate"]),
+        (&["--tls-cert", cert], &["--tls-key"]),
+        (&["--tls-key", key], &["--tls-cert"]),
+        (
+            &[
+                "--tls-cert",
+                cert,
+                "--tls-key",
+                key,
+                "--tls-generate",
+                "x.com",
+                "--tls-ca-out",
+                ca_out,
+            ],
+            &["--tls-generate", "--tls-cert"],
+        ),
+        (
+            &["--tls-cert", missing, "--tls-key", key],
+            &["--tls-cert", "cannot read"],
+        ),
+        (
+            &["--tls-cert", cert, "--tls-key", missing],
+            &["--tls-key", "cannot read"],
+        ),
+        (
+            &["--tls-cert", cert, "--tls-key", key],
+            &["--tls-key", "does not belong"],
+        ),
+        (
+            &["--tls-cert", key, "--tls-key", key],
+            &["--tls-cert", "no CERTIFICATE"],
+        ),
+        (
+            &["--tls-generate", "bad..name", "--tls-ca-out", ca_out],
+            &["--tls-generate", "\"bad..name\""],
+        ),
+        (
+            &["--tls-generate", "127.0.0.1", "--tls-ca-out", unwritable],
+            &["--tls-ca-out", "cannot write"],
+        ),
+    ];
+    for (flags, expected) in cases {
+        let mut args = KEY_ARGS.to_vec();
+        args.extend_from_slice(flags);
+        let out = command_with_env(&[])
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{flags:?}: nothing announced");
+        for text in *expected {
+            assert!(stderr.contains(text), "{flags:?}: {text:?} not in {stderr}");
+        }
+        assert!(
+            !stderr.contains(&key_line),
+            "{flags:?}: key material in {stderr}"
+        );
+    }
+    assert!(
+        !std::path::Path::new(ca_out).exists(),
+        "no CA written on a refused start"
+    );
+
+    let out = command_with_env(&[]).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--tls-cert", "--tls-key", "--tls-generate", "--tls-ca-out"] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
 }

@@ -417,3 +417,60 @@ pub fn signed_raw_headers(req: Req, signer: &Signer) -> (String, String) {
     }
     (target, lines)
 }
+
+/// The bucket's virtual-hosted name in cn-hangzhou, and the region's endpoint name: the HTTPS
+/// tests reach the emulator by these names (SNI, Host) through a resolver override.
+pub const BUCKET_HOST: &str = "test-bucket.oss-cn-hangzhou.aliyuncs.com";
+pub const ENDPOINT_HOST: &str = "oss-cn-hangzhou.aliyuncs.com";
+
+/// A reqwest client that trusts `ca_pem` only and resolves [`BUCKET_HOST`] and
+/// [`ENDPOINT_HOST`] to `addr`.
+pub fn https_client_trusting(ca_pem: &str, addr: std::net::SocketAddr) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("CA PEM"))
+        .resolve(BUCKET_HOST, addr)
+        .resolve(ENDPOINT_HOST, addr)
+        .build()
+        .expect("client")
+}
+
+/// Signs `req` (V4) and sends it virtual-hosted:
+/// `https://test-bucket.oss-cn-hangzhou.aliyuncs.com:PORT/key`.
+pub async fn send_virtual(
+    client: &reqwest::Client,
+    port: u16,
+    req: Req,
+) -> Result<Resp, reqwest::Error> {
+    let req = req.signed(&Signer::new(Version::V4));
+    let mut url = format!(
+        "https://{BUCKET_HOST}:{port}/{}",
+        encode(req.key.as_deref().unwrap_or(""), true)
+    );
+    let qs = req.query_string();
+    if !qs.is_empty() {
+        url.push('?');
+        url.push_str(&qs);
+    }
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
+    let mut builder = client.request(method, url);
+    for (name, value) in &req.headers {
+        builder = builder.header(name, value);
+    }
+    if req.method != "GET" && req.method != "HEAD" {
+        builder = builder
+            .header("content-length", req.body.len().to_string())
+            .body(req.body.clone());
+    }
+    let response = builder.send().await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?.to_vec();
+    Ok(Resp {
+        status,
+        headers,
+        body,
+    })
+}
