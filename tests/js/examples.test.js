@@ -6,6 +6,10 @@
 //
 // Each example ends with a bare `appendObject();` and reports through console.log, so the test
 // captures console.log, waits for the example's output, then checks it and reads the object back.
+//
+// With OSS_TEST_HTTPS=1 (tests/js/run.sh runs this file both ways) the examples take the
+// production path: HTTPS to https://examplebucket.oss-cn-hangzhou.aliyuncs.com, their config
+// untouched but for the emulator's CA (`caCerts`) and a `resolve` map to 127.0.0.1.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -13,7 +17,7 @@ const fsNode = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startEmulator } = require('./helpers/emulator');
-const { packageAt, loadNative, loadPackage } = require('./helpers/oss');
+const { packageAt, loadNative, loadPackage, productionPath, HTTPS } = require('./helpers/oss');
 const { crc64 } = require('./helpers/crc64');
 
 const BUCKET = 'examplebucket';
@@ -61,9 +65,11 @@ async function readBack(key) {
 }
 
 test.before(async () => {
-  emu = await startEmulator({ bucket: BUCKET, ...CREDENTIALS });
-  importOss = () => packageAt(emu.endpoint);
-  reader = loadNative().createClient({ ...CREDENTIALS, region: 'cn-hangzhou', endpoint: emu.endpoint });
+  emu = await startEmulator({ bucket: BUCKET, ...CREDENTIALS, tls: HTTPS, args: ['--enable-fault-admin'] });
+  const target = HTTPS ? productionPath(emu, [BUCKET]) : emu.endpoint;
+  importOss = () => packageAt(target);
+  const readerTarget = HTTPS ? target : { endpoint: emu.endpoint };
+  reader = loadNative().createClient({ ...CREDENTIALS, region: 'cn-hangzhou', ...readerTarget });
 });
 
 test.after(async () => {
@@ -299,6 +305,13 @@ test("the examples' catch blocks print every RequestError field (example 3 run a
   assert.match(logged.message, /position/i);
   assert.match(logged.requestId, /\S/);
   assert.equal((await readBack('example3/blocks.log')).toString(), 'first chunk datasecond chunk data');
+});
+
+test('the run took the path it says (HTTPS: TLS handshakes happened; plain: none)', async () => {
+  const { tlsHandshakes, connections } = await emu.stats();
+  assert.ok(connections > 0);
+  if (HTTPS) assert.ok(tlsHandshakes > 0 && tlsHandshakes <= connections, `${tlsHandshakes}/${connections}`);
+  else assert.equal(tlsHandshakes, 0);
 });
 
 test('the package exports what the examples import', () => {

@@ -34,3 +34,8 @@ cargo build -p oss-emulator
 
 log "node --test tests/js/"
 node --test tests/js/
+
+# The seed examples again over the production path: HTTPS, virtual-hosted, the emulator's CA in
+# caCerts and the public host names resolved to it by the client's `resolve` map.
+log "OSS_TEST_HTTPS=1 node --test tests/js/examples.test.js"
+OSS_TEST_HTTPS=1 node --test tests/js/examples.test.js
