@@ -35,7 +35,8 @@
 //!    `Range`, the common headers and error rendering of every answer.
 //! 5. `faults/`: fault specs, the queue, and carrying a fault out on one request.
 //! 6. `config`: [`EmulatorConfig`].
-//! 7. `auth/`: V1/V4 signatures, request time, STS tokens.
+//! 7. `auth/`: V1/V4 signatures, request time, STS tokens (also issued ones that expire,
+//!    `auth/sts.rs`).
 //! 8. `state`: what every connection shares (configuration, store, request log, fault queue).
 //! 9. `ops/`: routing, authentication and the object operations, one file each.
 //! 10. `admin`: the optional `/__faults` and `/__restart` endpoint.
@@ -59,6 +60,7 @@ mod state;
 mod store;
 
 pub use admin::{ADMIN_HEADER, ADMIN_HEADER_VALUE};
+pub use auth::sts::StsCredentials;
 pub use config::{
     EmulatorConfig, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_REQUEST_LOG_LIMIT, MAX_CONNECTIONS_LIMIT, MAX_HEADER_READ_TIMEOUT,
@@ -156,6 +158,19 @@ impl RunningEmulator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// Issues temporary (STS) credentials that work for `lifetime` from now; afterwards every
+    /// request signed with them answers 403 `SecurityTokenExpired` (EC 0002-00000007), as OSS
+    /// does (see [`auth::sts`]).
+    pub fn issue_sts(&self, lifetime: std::time::Duration) -> StsCredentials {
+        self.shared.sts.issue(lifetime)
+    }
+
+    /// Ends the lifetime of issued credentials now (a token that expires while the client
+    /// still thinks it good). Whether `access_key_id` was issued.
+    pub fn expire_sts(&self, access_key_id: &str) -> bool {
+        self.shared.sts.expire(access_key_id)
     }
 
     /// Restarts the server as a crash would (see [`FaultAction::Restart`]): drops every
