@@ -248,7 +248,8 @@ mod tests {
             assert!(code.starts_with("Client"), "{code}");
             assert!(name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
         }
-        assert_eq!(codes::ALL.len(), 13);
+        assert_eq!(codes::ALL.len(), 14);
+        assert!(codes::ALL.contains(&("credentials", codes::CREDENTIALS)));
         assert!(codes::ALL.contains(&("invalidArgument", codes::INVALID_ARGUMENT)));
         assert!(codes::ALL.contains(&("retriesExhausted", codes::RETRIES_EXHAUSTED)));
     }

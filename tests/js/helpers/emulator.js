@@ -82,6 +82,13 @@ async function startEmulator(opts) {
     return text;
   }
 
+  async function adminAt(where, body) {
+    const res = await fetch(`${endpoint}${where}`, { method: 'POST', body, headers: { 'x-oss-emulator-admin': '1' } });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`POST ${where}: ${res.status} ${text}`);
+    return text;
+  }
+
   return {
     endpoint,
     dataDir,
@@ -92,6 +99,15 @@ async function startEmulator(opts) {
     /** `pending ...` and `fired ...` lines. */
     faults() {
       return admin('GET');
+    },
+    /** Issues STS credentials living `lifetimeMs` (needs --enable-fault-admin):
+     *  `{ accessKeyId, accessKeySecret, securityToken, expiration }` (expiration: ISO string). */
+    async issueSts(lifetimeMs) {
+      return JSON.parse(await adminAt('/__sts', `lifetime-ms=${lifetimeMs}`));
+    },
+    /** Ends issued credentials now (needs --enable-fault-admin). */
+    async expireSts(accessKeyId) {
+      await adminAt('/__sts/expire', `access-key-id=${accessKeyId}`);
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
