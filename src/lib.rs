@@ -57,6 +57,9 @@ mod napi;
 pub mod protocol;
 pub mod session;
 
+pub use client::credentials::{
+    CredentialsProvider, CredentialsRefresh, ProvidedCredentials, ProviderError,
+};
 pub use client::{AppendObjectRequest, Client};
 pub use io::body::Body;
 pub use io::cancel::CancellationToken;

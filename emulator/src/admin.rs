@@ -1,4 +1,4 @@
-//! The fault admin endpoint: `/__faults`, `/__restart` and `/__stats` on the emulator's own
+//! The fault admin endpoint: `/__faults`, `/__restart`, `/__stats` and `/__sts` on the emulator's own
 //! port, without a signature. Served only when `EmulatorConfig::enable_fault_admin` is set (CLI
 //! `--enable-fault-admin`); otherwise these paths are ordinary OSS requests (and fail as such).
 //!
@@ -10,7 +10,14 @@
 //! * `GET /__stats`: `{"connections":N,"tlsHandshakes":M}` (`application/json`): TCP
 //!   connections accepted and TLS handshakes completed since start, restarts included.
 //!
-//! Other answers are `text/plain`; a bad spec answers 400 with the reason and queues nothing.
+//! * `POST /__sts`: issues temporary credentials; body `lifetime-ms=N` (default 900 000, at
+//!   most a day). Answers their JSON (`application/json`):
+//!   `{"accessKeyId","accessKeySecret","securityToken","expiration"}` (RFC 3339), the shape a
+//!   `credentialsProvider` returns. After the expiration OSS's `SecurityTokenExpired` answers.
+//! * `POST /__sts/expire`: body `access-key-id=STS.…`: those credentials expire now.
+//!
+//! Answers are `text/plain` unless said; a bad spec answers 400 with the reason and queues
+//! nothing.
 //!
 //! Every admin request must carry `x-oss-emulator-admin: 1` and no `Origin` header, else it
 //! answers 403. A web page in any browser on the machine can reach 127.0.0.1: it can send a
@@ -53,7 +60,76 @@ fn refusal(headers: &hyper::HeaderMap) -> Option<String> {
 
 /// Whether a path belongs to the admin endpoint.
 pub(crate) fn is_admin_path(path: &str) -> bool {
-    path == "/__faults" || path == "/__restart" || path == "/__stats"
+    path == "/__faults"
+        || path == "/__restart"
+        || path == "/__stats"
+        || path == "/__sts"
+        || path == "/__sts/expire"
+}
+
+/// Longest lifetime `POST /__sts` issues.
+const MAX_STS_LIFETIME_MS: u64 = 24 * 3600 * 1000;
+
+/// The `name=value` pairs of an admin body (separated by `,`, `&` or new lines).
+fn params(text: &str) -> Vec<(&str, &str)> {
+    text.split([',', '&', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (name, value) = p.split_once('=').unwrap_or((p, ""));
+            (name.trim(), value.trim())
+        })
+        .collect()
+}
+
+/// `POST /__sts`.
+fn issue_sts(shared: &Shared, text: &str) -> Response<Body> {
+    let mut lifetime_ms = 900_000u64;
+    for (name, value) in params(text) {
+        match name {
+            "lifetime-ms" => match value.parse() {
+                Ok(ms) if (1..=MAX_STS_LIFETIME_MS).contains(&ms) => lifetime_ms = ms,
+                _ => {
+                    return answer(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "lifetime-ms must be a number from 1 to {MAX_STS_LIFETIME_MS}, got {value:?}\n"
+                        ),
+                    )
+                }
+            },
+            _ => {
+                return answer(
+                    StatusCode::BAD_REQUEST,
+                    format!("unknown sts parameter {name:?} (use lifetime-ms=N)\n"),
+                )
+            }
+        }
+    }
+    let issued = shared.sts.issue(Duration::from_millis(lifetime_ms));
+    let mut response = answer(StatusCode::OK, issued.to_json());
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// `POST /__sts/expire`.
+fn expire_sts(shared: &Shared, text: &str) -> Response<Body> {
+    match params(text).as_slice() {
+        [("access-key-id", id)] if shared.sts.expire(id) => {
+            answer(StatusCode::OK, "expired\n".into())
+        }
+        [("access-key-id", id)] => answer(
+            StatusCode::NOT_FOUND,
+            format!("no issued credentials with access key id {id:?}\n"),
+        ),
+        _ => answer(
+            StatusCode::BAD_REQUEST,
+            "the body must be access-key-id=STS.…\n".into(),
+        ),
+    }
 }
 
 /// Serves one admin request.
@@ -151,9 +227,12 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
             );
             answer_typed(StatusCode::OK, "application/json", json)
         }
+        ("/__sts", &Method::POST) => issue_sts(shared, &text),
+        ("/__sts/expire", &Method::POST) => expire_sts(shared, &text),
         _ => answer(
             StatusCode::METHOD_NOT_ALLOWED,
-            "use POST/GET/DELETE /__faults, POST /__restart or GET /__stats\n".into(),
+            "use POST/GET/DELETE /__faults, POST /__restart, GET /__stats, POST /__sts or POST /__sts/expire\n"
+                .into(),
         ),
     }
 }

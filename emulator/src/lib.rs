@@ -37,11 +37,12 @@
 //! 6. [`tls`]: throwaway test PKI ([`tls::generate`]) and the rustls server configuration
 //!    (no imports from the crate).
 //! 7. `config`: [`EmulatorConfig`].
-//! 8. `auth/`: V1/V4 signatures, request time, STS tokens.
+//! 8. `auth/`: V1/V4 signatures, request time, STS tokens (also issued ones that expire,
+//!    `auth/sts.rs`).
 //! 9. `state`: what every connection shares (configuration, store, request log, fault queue,
 //!    connection counters).
 //! 10. `ops/`: routing, authentication and the object operations, one file each.
-//! 11. `admin`: the optional `/__faults`, `/__restart` and `/__stats` endpoint.
+//! 11. `admin`: the optional `/__faults`, `/__restart`, `/__stats` and `/__sts` endpoint.
 //! 12. `server`: accept loop, TLS handshakes, connections, restarts, shutdown.
 //!
 //! `lib.rs` ([`start`], [`RunningEmulator`]) and `main.rs` (the CLI) sit on top.
@@ -63,6 +64,7 @@ mod store;
 pub mod tls;
 
 pub use admin::{ADMIN_HEADER, ADMIN_HEADER_VALUE};
+pub use auth::sts::StsCredentials;
 pub use config::{
     EmulatorConfig, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_REQUEST_LOG_LIMIT, MAX_CONNECTIONS_LIMIT, MAX_HEADER_READ_TIMEOUT,
@@ -182,6 +184,19 @@ impl RunningEmulator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// Issues temporary (STS) credentials that work for `lifetime` from now; afterwards every
+    /// request signed with them answers 403 `SecurityTokenExpired` (EC 0002-00000007), as OSS
+    /// does (see [`auth::sts`]).
+    pub fn issue_sts(&self, lifetime: std::time::Duration) -> StsCredentials {
+        self.shared.sts.issue(lifetime)
+    }
+
+    /// Ends the lifetime of issued credentials now (a token that expires while the client
+    /// still thinks it good). Whether `access_key_id` was issued.
+    pub fn expire_sts(&self, access_key_id: &str) -> bool {
+        self.shared.sts.expire(access_key_id)
     }
 
     /// Restarts the server as a crash would (see [`FaultAction::Restart`]): drops every

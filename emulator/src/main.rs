@@ -56,7 +56,8 @@ struct Args {
     region: String,
 
     /// Serve the unsigned fault admin endpoint on the same port: POST/GET/DELETE /__faults
-    /// (one fault spec per line) and POST /__restart. Requests must carry the header
+    /// (one fault spec per line), POST /__restart, and POST /__sts (body lifetime-ms=N: issues
+    /// STS credentials that expire, answered as JSON). Requests must carry the header
     /// "x-oss-emulator-admin: 1" and no Origin header (so no web page can use it). Off by
     /// default.
     #[arg(long)]

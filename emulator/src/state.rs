@@ -2,6 +2,7 @@
 //! the fault queue, the connection and TLS handshake counters, and the channels through which a restart is asked for. The server (which
 //! creates it) and the handlers (which use it) both import this module, never each other.
 
+use crate::auth::sts::StsRegistry;
 use crate::config::EmulatorConfig;
 use crate::faults::{Fault, FaultQueue};
 use crate::store::Store;
@@ -75,6 +76,8 @@ pub(crate) struct Shared {
     /// Requests being handled (a restart waits for them).
     pub(crate) inflight: watch::Sender<usize>,
     restarts: mpsc::UnboundedSender<RestartRequest>,
+    /// Temporary credentials issued so far (`RunningEmulator::issue_sts`, `POST /__sts`).
+    pub(crate) sts: StsRegistry,
     /// TCP connections accepted, since start (restarts included).
     connections: AtomicU64,
     /// TLS handshakes completed, since start (restarts included).
@@ -108,6 +111,7 @@ impl Shared {
             kill_all: watch::channel(0).0,
             inflight: watch::channel(0).0,
             restarts,
+            sts: StsRegistry::default(),
             connections: AtomicU64::new(0),
             tls_handshakes: AtomicU64::new(0),
         }

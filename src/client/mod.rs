@@ -1,6 +1,7 @@
 //! The client: configuration, endpoint and connection pool, and the operations built on them.
 
 mod append_request;
+pub mod credentials;
 
 pub use append_request::AppendObjectRequest;
 
@@ -11,6 +12,7 @@ use crate::io::body::OpenedBody;
 use crate::io::cancel::unless_cancelled;
 use crate::io::transport::{Call, Transport};
 use crate::protocol::config::{ClientConfig, Endpoint};
+use crate::protocol::credentials::Credentials;
 use crate::protocol::error::{Error, Result};
 use crate::protocol::options::{AppendOptions, ContentMd5};
 use crate::protocol::request::{self, Operation};
@@ -18,6 +20,10 @@ use crate::protocol::response::{
     self, AppendObjectOutput, HeadObjectOutput, RawResponse, SealAppendObjectOutput,
 };
 use crate::protocol::validate;
+use credentials::{
+    is_credentials_rejection, CredentialsCache, CredentialsProvider, CredentialsRefresh, Current,
+    ProvidedCredentials,
+};
 
 /// An OSS client. Cheap to clone; clones share one connection pool.
 #[derive(Debug, Clone)]
@@ -30,11 +36,62 @@ struct Inner {
     config: ClientConfig,
     endpoint: Endpoint,
     transport: Transport,
+    /// What each request is signed with (see [`credentials`]).
+    credentials: CredentialsCache,
 }
 
 impl Client {
     /// Checks the configuration and sets up the connection pool (no network traffic yet).
+    /// Every request is signed with `config.credentials` (until
+    /// [`Client::update_credentials`] replaces them).
     pub fn new(config: ClientConfig) -> Result<Self> {
+        if config.credentials.is_unset() {
+            return Err(Error::invalid(
+                "accessKeyId",
+                "is required (or give a credentials provider)",
+            ));
+        }
+        let credentials = CredentialsCache::fixed(config.credentials.clone());
+        Self::build(config, credentials)
+    }
+
+    /// A client whose credentials come from `provider` (see [`credentials`]): fetched when the
+    /// first request is signed, refreshed 5 minutes before they expire, and after OSS refuses
+    /// them as expired or invalid (then the refused request is sent once more).
+    /// `config.credentials` are not used (build the configuration with
+    /// [`ClientConfig::without_credentials`]).
+    pub fn with_credentials_provider(
+        config: ClientConfig,
+        provider: impl CredentialsProvider + 'static,
+    ) -> Result<Self> {
+        Self::with_credentials_refresh(config, Arc::new(provider), CredentialsRefresh::default())
+    }
+
+    /// [`Client::with_credentials_provider`] with the refresh threshold and provider timeout
+    /// given.
+    pub fn with_credentials_refresh(
+        config: ClientConfig,
+        provider: Arc<dyn CredentialsProvider>,
+        refresh: CredentialsRefresh,
+    ) -> Result<Self> {
+        let credentials = CredentialsCache::provided(provider, refresh)?;
+        Self::build(config, credentials)
+    }
+
+    /// Replaces the credentials every later request is signed with (an app that pushes new
+    /// STS tokens itself). With a provider, it is asked again when these come near their
+    /// `expiration` or OSS refuses them. Requests already sent keep theirs.
+    pub fn update_credentials(
+        &self,
+        credentials: Credentials,
+        expiration: Option<std::time::SystemTime>,
+    ) -> Result<()> {
+        self.inner
+            .credentials
+            .update(ProvidedCredentials::new(credentials, expiration))
+    }
+
+    fn build(config: ClientConfig, credentials: CredentialsCache) -> Result<Self> {
         let endpoint = config.resolve()?;
         if endpoint.scheme == "http" && !endpoint.is_loopback() {
             // Allowed only with `secure: false` spelled out (see `ClientConfig::secure`).
@@ -49,6 +106,7 @@ impl Client {
                 config,
                 endpoint,
                 transport,
+                credentials,
             }),
         })
     }
@@ -175,8 +233,88 @@ impl Client {
             }
         };
         let expected_previous_crc = if position == 0 { Some(0) } else { init_crc64 };
-        let prepared = request::append(bucket, key, position, options, body.len(), content_md5)
-            .sign(&self.inner.config, &self.inner.endpoint, unix_now());
+        let signing = match unless_cancelled(call.cancel, self.inner.credentials.get()).await {
+            Ok(signing) => signing,
+            Err(e) => return (Err(e), not_sent),
+        };
+        // Kept for one more try when OSS refuses the credentials (cheap: bytes or a shared file).
+        let spare = self.inner.credentials.can_refresh().then(|| body.clone());
+        let once = self
+            .send_append_once(
+                bucket,
+                key,
+                position,
+                options,
+                &content_md5,
+                expected_previous_crc,
+                body,
+                &signing.credentials,
+                call,
+            )
+            .await;
+        let (Some(body), (Err(Error::Service(refused)), _)) = (spare, &once) else {
+            return once;
+        };
+        if !is_credentials_rejection(refused) {
+            return once;
+        }
+        // A 403 was not applied: the append may go again, once, with new credentials.
+        log::info!(
+            target: credentials::LOG_TARGET,
+            "OSS refused the credentials ({}); refreshing them and sending the append again",
+            refused.code
+        );
+        let signing = match unless_cancelled(
+            call.cancel,
+            self.inner.credentials.rejected(signing.generation),
+        )
+        .await
+        {
+            Ok(signing) => signing,
+            Err(e) => return (Err(e), not_sent),
+        };
+        self.send_append_once(
+            bucket,
+            key,
+            position,
+            options,
+            &content_md5,
+            expected_previous_crc,
+            body,
+            &signing.credentials,
+            call,
+        )
+        .await
+    }
+
+    /// One try of [`Client::send_append`], signed with `credentials`.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_append_once(
+        &self,
+        bucket: &str,
+        key: &str,
+        position: u64,
+        options: &AppendOptions,
+        content_md5: &Option<String>,
+        expected_previous_crc: Option<u64>,
+        body: OpenedBody,
+        credentials: &Credentials,
+        call: Call<'_>,
+    ) -> (Result<AppendObjectOutput>, SentBody) {
+        let prepared = request::append(
+            bucket,
+            key,
+            position,
+            options,
+            body.len(),
+            content_md5.clone(),
+        )
+        .sign_with(
+            credentials,
+            &self.inner.config,
+            &self.inner.endpoint,
+            unix_now(),
+        );
         let (tracked, progress) = body.into_tracked(expected_previous_crc.unwrap_or(0));
         let result = self
             .inner
@@ -192,7 +330,7 @@ impl Client {
             Err(e) => return (Err(e), sent),
         };
         if !(200..300).contains(&raw.status) {
-            return (Err(self.service_error(&raw)), sent);
+            return (Err(service_error(&raw, credentials)), sent);
         }
         let output = match AppendObjectOutput::from_response(&raw) {
             Ok(output) => output,
@@ -269,51 +407,56 @@ impl Client {
             .await
     }
 
-    /// The service error of an answer, with the access key secret and the security token
-    /// blanked out wherever OSS echoes them: a `SignatureDoesNotMatch` carries the string it
-    /// signed, which holds the `x-oss-security-token` header, also as hex bytes.
-    fn service_error(&self, raw: &RawResponse) -> Error {
-        let mut e = response::service_error(raw);
-        let credentials = &self.inner.config.credentials;
-        for secret in [
-            Some(credentials.access_key_secret()),
-            credentials.security_token(),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|s| s.len() >= 4)
-        {
-            let hex: Vec<String> = secret.bytes().map(|b| format!("{b:02X}")).collect();
-            let forms = [secret.to_owned(), hex.join(" ")];
-            let scrub = |text: &mut String| {
-                for form in &forms {
-                    if text.contains(form.as_str()) {
-                        *text = text.replace(form.as_str(), "<redacted>");
-                    }
-                }
-            };
-            scrub(&mut e.message);
-            scrub(&mut e.host_id);
-            scrub(&mut e.recommend_doc);
-            e.details.values_mut().for_each(scrub);
-            e.headers.values_mut().for_each(scrub);
-        }
-        Error::Service(Box::new(e))
-    }
-
     /// One plain request (no append bookkeeping): checks bucket and key, signs, sends `body`,
     /// and turns an answer other than 2xx into the service error.
     async fn exchange(&self, op: Operation<'_>, body: Option<OpenedBody>) -> Result<RawResponse> {
         validate::bucket(op.bucket)?;
         validate::key(op.key)?;
-        let prepared = op.sign(&self.inner.config, &self.inner.endpoint, unix_now());
+        let signing = self.inner.credentials.get().await?;
+        let spare = self
+            .inner
+            .credentials
+            .can_refresh()
+            .then(|| (op.clone(), body.clone()));
+        let refused = match self.exchange_once(op, body, &signing).await {
+            Err(Error::Service(refused))
+                if spare.is_some() && is_credentials_rejection(&refused) =>
+            {
+                refused
+            }
+            other => return other,
+        };
+        let Some((op, body)) = spare else {
+            return Err(Error::Service(refused));
+        };
+        log::info!(
+            target: credentials::LOG_TARGET,
+            "OSS refused the credentials ({}); refreshing them and sending the request again",
+            refused.code
+        );
+        let signing = self.inner.credentials.rejected(signing.generation).await?;
+        self.exchange_once(op, body, &signing).await
+    }
+
+    async fn exchange_once(
+        &self,
+        op: Operation<'_>,
+        body: Option<OpenedBody>,
+        signing: &Current,
+    ) -> Result<RawResponse> {
+        let prepared = op.sign_with(
+            &signing.credentials,
+            &self.inner.config,
+            &self.inner.endpoint,
+            unix_now(),
+        );
         let raw = self
             .inner
             .transport
             .send(prepared, body.map(|b| b.into_tracked(0)), Call::default())
             .await?;
         if !(200..300).contains(&raw.status) {
-            return Err(self.service_error(&raw));
+            return Err(service_error(&raw, &signing.credentials));
         }
         Ok(raw)
     }
@@ -333,4 +476,35 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The service error of an answer, with the access key secret and the security token
+/// blanked out wherever OSS echoes them: a `SignatureDoesNotMatch` carries the string it
+/// signed, which holds the `x-oss-security-token` header, also as hex bytes.
+fn service_error(raw: &RawResponse, credentials: &Credentials) -> Error {
+    let mut e = response::service_error(raw);
+    for secret in [
+        Some(credentials.access_key_secret()),
+        credentials.security_token(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|s| s.len() >= 4)
+    {
+        let hex: Vec<String> = secret.bytes().map(|b| format!("{b:02X}")).collect();
+        let forms = [secret.to_owned(), hex.join(" ")];
+        let scrub = |text: &mut String| {
+            for form in &forms {
+                if text.contains(form.as_str()) {
+                    *text = text.replace(form.as_str(), "<redacted>");
+                }
+            }
+        };
+        scrub(&mut e.message);
+        scrub(&mut e.host_id);
+        scrub(&mut e.recommend_doc);
+        e.details.values_mut().for_each(scrub);
+        e.headers.values_mut().for_each(scrub);
+    }
+    Error::Service(Box::new(e))
 }

@@ -38,6 +38,13 @@ pub struct JsClientConfig {
     /// `resolve`: host name → addresses (`1.2.3.4`, `1.2.3.4:443`, `::1`, `[::1]:443`), in the
     /// object's order.
     pub resolve: Option<Vec<HostAddresses>>,
+    /// A `credentialsProvider` function was given (the N-API layer keeps the function itself):
+    /// then the keys must not be given, and requests are signed with what it resolves with.
+    pub credentials_provider: bool,
+    /// `credentialsRefreshThreshold`, ms (see [`crate::js::credentials::refresh`]).
+    pub credentials_refresh_threshold_ms: Option<f64>,
+    /// `credentialsProviderTimeout`, ms.
+    pub credentials_provider_timeout_ms: Option<f64>,
 }
 
 /// One entry of `resolve`: a host name and its addresses as JS wrote them.
@@ -50,11 +57,16 @@ impl JsClientConfig {
         let required = |field: &'static str, value: Option<String>| {
             value.ok_or_else(|| Error::invalid(field, "is required"))
         };
-        let credentials = Credentials::new(
-            required("accessKeyId", self.access_key_id)?,
-            required("accessKeySecret", self.access_key_secret)?,
-            self.security_token,
-        )?;
+        let credentials = if self.credentials_provider {
+            provider_without_keys(&self)?;
+            Credentials::unset()
+        } else {
+            Credentials::new(
+                required("accessKeyId", self.access_key_id)?,
+                required("accessKeySecret", self.access_key_secret)?,
+                self.security_token,
+            )?
+        };
         let mut config = ClientConfig::new(credentials, &required("region", self.region)?)?;
         if let Some(endpoint) = self.endpoint {
             config = config.with_endpoint(endpoint);
@@ -108,6 +120,23 @@ impl JsClientConfig {
         }
         Ok(config)
     }
+}
+
+/// With a `credentialsProvider`, the keys come from it alone.
+fn provider_without_keys(config: &JsClientConfig) -> Result<()> {
+    for (field, given) in [
+        ("accessKeyId", config.access_key_id.is_some()),
+        ("accessKeySecret", config.access_key_secret.is_some()),
+        ("securityToken", config.security_token.is_some()),
+    ] {
+        if given {
+            return Err(Error::invalid(
+                field,
+                "must not be given with credentialsProvider (the provider supplies the keys)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -307,5 +336,35 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(message.contains("is required"), "{message}");
+    }
+
+    #[test]
+    fn a_credentials_provider_replaces_the_keys() {
+        let with_provider = JsClientConfig {
+            access_key_id: None,
+            access_key_secret: None,
+            credentials_provider: true,
+            ..minimal()
+        };
+        let config = with_provider.clone().into_config().unwrap();
+        assert!(config.credentials.is_unset());
+        for (field, config) in [
+            (
+                "accessKeyId",
+                JsClientConfig {
+                    access_key_id: Some("AK".into()),
+                    ..with_provider.clone()
+                },
+            ),
+            (
+                "securityToken",
+                JsClientConfig {
+                    security_token: Some("T".into()),
+                    ..with_provider.clone()
+                },
+            ),
+        ] {
+            assert_eq!(refused_field(config), field);
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod append_options;
 pub mod call_queue;
 pub mod config;
 pub mod control;
+pub mod credentials;
 pub mod data;
 pub mod numbers;
 pub mod request_error;

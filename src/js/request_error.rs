@@ -74,6 +74,9 @@ client_codes! {
     /// Append session: transient failures until the retry budget ran out; nothing of the
     /// append was applied (`lastError` is the last failure).
     RETRIES_EXHAUSTED = "ClientRetriesExhausted" as "retriesExhausted",
+    /// No usable credentials: the `credentialsProvider` threw or returned bad data, or the
+    /// credentials expired with no provider to refresh them; nothing was sent.
+    CREDENTIALS = "ClientCredentialsError" as "credentials",
 }
 
 /// The fields of the error a JS caller catches (`RequestError`): OSS's own for a service error,
@@ -191,6 +194,10 @@ fn error_fields(e: &Error) -> RequestErrorFields {
             request_sent: Some(true),
             ..client(codes::INVALID_RESPONSE, request_id.clone())
         },
+        Error::Credentials { .. } => RequestErrorFields {
+            request_sent: Some(false),
+            ..client(codes::CREDENTIALS, String::new())
+        },
     }
 }
 
@@ -270,7 +277,8 @@ mod tests {
             assert!(code.starts_with("Client"), "{code}");
             assert!(name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
         }
-        assert_eq!(codes::ALL.len(), 19);
+        assert_eq!(codes::ALL.len(), 20);
+        assert!(codes::ALL.contains(&("credentials", codes::CREDENTIALS)));
         assert!(codes::ALL.contains(&("invalidArgument", codes::INVALID_ARGUMENT)));
         assert!(codes::ALL.contains(&("retriesExhausted", codes::RETRIES_EXHAUSTED)));
     }
@@ -364,6 +372,16 @@ mod tests {
             (Some("1"), Some("2"))
         );
         assert_eq!((f.request_id.as_str(), f.request_sent), ("RID", Some(true)));
+        let e = Error::Credentials {
+            message: "the credentials provider failed: down".into(),
+        };
+        let f = RequestErrorFields::from(&e);
+        assert_eq!(f.code, "ClientCredentialsError");
+        assert_eq!(
+            (f.status, f.request_sent),
+            (CLIENT_ERROR_STATUS, Some(false))
+        );
+        assert_eq!(f.message, e.to_string());
     }
 
     #[test]

@@ -15,12 +15,16 @@ use super::convert::{
     type_name, value_type, Conv,
 };
 use super::errors::throwable;
+use super::js_callback::JsCallback;
 use super::results::{function, NativeAppendResult, NativeRawResponse, NativeSealResult, Raw};
 use super::session::open_appender;
+use crate::client::credentials::{CredentialsFuture, CredentialsProvider};
 use crate::client::{AppendObjectRequest, Client};
 use crate::js::config::JsClientConfig;
 use crate::js::control::CallKind;
+use crate::js::credentials::{self, JsCredentials, JsExpiration};
 use crate::js::numbers;
+use std::sync::Arc;
 
 /// `createClient(config)`: a client object with the methods `appendObject`,
 /// `sealAppendObject`, `openAppender`, `headObject`, `getObject` and `putObject`, sharing one
@@ -33,10 +37,7 @@ pub(super) fn create_client(ctx: FunctionCallContext) -> napi_ohos::Result<Raw> 
     });
     let env: &Env = ctx.env;
     let config = required_arg(env, &ctx, 0)?;
-    let client = client_config(config)
-        .and_then(JsClientConfig::into_config)
-        .and_then(Client::new)
-        .map_err(|e| throwable(env, &e))?;
+    let client = new_client(env, config).map_err(|e| throwable(env, &e))?;
     let mut obj = Object::new(env)?;
     let c = client.clone();
     let append = function(env, "appendObject", move |ctx| append_object(&c, ctx))?;
@@ -48,6 +49,10 @@ pub(super) fn create_client(ctx: FunctionCallContext) -> napi_ohos::Result<Raw> 
     let seal = function(env, "sealAppendObject", move |ctx| seal_object(&c, ctx))?;
     let c = client.clone();
     let open = function(env, "openAppender", move |ctx| open_appender(&c, ctx))?;
+    let c = client.clone();
+    let update = function(env, "updateCredentials", move |ctx| {
+        update_credentials(&c, ctx)
+    })?;
     let put = function(env, "putObject", move |ctx| put_object(&client, ctx))?;
     obj.set_named_property("appendObject", Raw(append))?;
     obj.set_named_property("sealAppendObject", Raw(seal))?;
@@ -55,7 +60,123 @@ pub(super) fn create_client(ctx: FunctionCallContext) -> napi_ohos::Result<Raw> 
     obj.set_named_property("putObject", Raw(put))?;
     obj.set_named_property("headObject", Raw(head))?;
     obj.set_named_property("getObject", Raw(get))?;
+    obj.set_named_property("updateCredentials", Raw(update))?;
     Ok(Raw(obj.raw()))
+}
+
+/// The client of a `createClient` config: with fixed keys, or with the `credentialsProvider`
+/// function (called through a [`JsCallback`] whenever credentials are due, see
+/// [`crate::client::credentials`]).
+fn new_client(env: &Env, config: Unknown) -> Conv<Client> {
+    let provider = credentials_provider(env, config)?;
+    let js = client_config(config, provider.is_some())?;
+    let refresh = credentials::refresh(
+        js.credentials_refresh_threshold_ms,
+        js.credentials_provider_timeout_ms,
+    )?;
+    let config = js.into_config()?;
+    match provider {
+        None => Client::new(config),
+        Some(callback) => Client::with_credentials_refresh(
+            config,
+            Arc::new(JsProvider(Arc::new(callback))),
+            refresh,
+        ),
+    }
+}
+
+/// `config.credentialsProvider`: a function, or absent.
+fn credentials_provider(env: &Env, config: Unknown) -> Conv<Option<JsCallback<(), JsCredentials>>> {
+    let obj = to_object("config", config)?;
+    let Some(value) = property(&obj, "credentialsProvider")? else {
+        return Ok(None);
+    };
+    match value_type("credentialsProvider", &value)? {
+        ValueType::Function => {}
+        other => {
+            return Err(invalid(
+                "credentialsProvider",
+                format!(
+                    "must be an async function returning {{ accessKeyId, accessKeySecret, \
+                     securityToken?, expiration? }}, got {}",
+                    type_name(other)
+                ),
+            ))
+        }
+    }
+    JsCallback::new(
+        env,
+        value.raw(),
+        "oss-append credentialsProvider",
+        |_, ()| Ok(Vec::new()),
+        |_, answer| js_credentials("credentialsProvider result", answer).map_err(|e| e.to_string()),
+    )
+    .map(Some)
+    .map_err(|e| engine("credentialsProvider", e))
+}
+
+/// A JS `credentialsProvider` as the client's provider.
+struct JsProvider(Arc<JsCallback<(), JsCredentials>>);
+
+impl CredentialsProvider for JsProvider {
+    fn fetch(&self) -> CredentialsFuture {
+        let callback = self.0.clone();
+        Box::pin(async move {
+            let answer = callback.call(()).await?;
+            Ok(answer.provider_answer()?)
+        })
+    }
+}
+
+/// `updateCredentials({ accessKeyId, accessKeySecret, securityToken?, expiration? })`: the
+/// credentials of every later request. Throws a mapped error (`ClientInvalidArgument`) when
+/// they break a rule.
+fn update_credentials(client: &Client, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
+    let env: &Env = ctx.env;
+    let value = required_arg(env, &ctx, 0)?;
+    js_credentials("credentials", value)
+        .and_then(JsCredentials::into_provided)
+        .and_then(|p| client.update_credentials(p.credentials, p.expiration))
+        .map_err(|e| throwable(env, &e))?;
+    super::results::undefined(env)
+}
+
+/// A credentials object's fields (`expiration`: a string, a number of ms, or a `Date`).
+fn js_credentials(field: &'static str, value: Unknown) -> Conv<JsCredentials> {
+    let obj = to_object(field, value)?;
+    let expiration = match property(&obj, "expiration")? {
+        None => None,
+        Some(v) => Some(match value_type("expiration", &v)? {
+            ValueType::String => JsExpiration::Text(to_string("expiration", v)?),
+            ValueType::Number => JsExpiration::UnixMs(to_number("expiration", v)?),
+            ValueType::Object if v.is_date().unwrap_or(false) => {
+                let mut ms = 0.0;
+                // SAFETY: a Date of the current env, on its thread.
+                let status =
+                    unsafe { napi_ohos::sys::napi_get_date_value(v.value().env, v.raw(), &mut ms) };
+                if status != napi_ohos::sys::Status::napi_ok {
+                    return Err(invalid("expiration", "is a Date that could not be read"));
+                }
+                JsExpiration::UnixMs(ms)
+            }
+            other => {
+                return Err(invalid(
+                    "expiration",
+                    format!(
+                        "must be an ISO 8601 string, a number of milliseconds since 1970 or a \
+                         Date, got {}",
+                        type_name(other)
+                    ),
+                ))
+            }
+        }),
+    };
+    Ok(JsCredentials {
+        access_key_id: opt_string(&obj, "accessKeyId")?,
+        access_key_secret: opt_string(&obj, "accessKeySecret")?,
+        security_token: opt_string(&obj, "securityToken")?,
+        expiration,
+    })
 }
 
 /// `appendObject(bucket, key, data, position?, options?, control?)`. Arguments are converted on
@@ -175,9 +296,9 @@ fn read_object(client: &Client, ctx: FunctionCallContext, head: bool) -> napi_oh
 
 /// The facade's config: `accessKeyId`, `accessKeySecret`, `securityToken`, `region`,
 /// `endpoint`, `cname`, `pathStyle`, `secure`, `signatureVersion`, `timeout`, `connectTimeout`, `operationTimeout` (ms),
-/// `userAgent`, `caCerts`, `trustUserCaCerts`, `resolve` (the rules:
-/// [`JsClientConfig::into_config`]).
-fn client_config(config: Unknown) -> Conv<JsClientConfig> {
+/// `userAgent`, `caCerts`, `trustUserCaCerts`, `resolve`, `credentialsRefreshThreshold`,
+/// `credentialsProviderTimeout` (the rules: [`JsClientConfig::into_config`]).
+fn client_config(config: Unknown, credentials_provider: bool) -> Conv<JsClientConfig> {
     let obj = to_object("config", config)?;
     Ok(JsClientConfig {
         access_key_id: opt_string(&obj, "accessKeyId")?,
@@ -196,6 +317,9 @@ fn client_config(config: Unknown) -> Conv<JsClientConfig> {
         ca_certs: opt_string(&obj, "caCerts")?,
         trust_user_ca_certs: opt_bool(&obj, "trustUserCaCerts")?,
         resolve: opt_address_map(&obj, "resolve")?,
+        credentials_provider,
+        credentials_refresh_threshold_ms: opt_number(&obj, "credentialsRefreshThreshold")?,
+        credentials_provider_timeout_ms: opt_number(&obj, "credentialsProviderTimeout")?,
     })
 }
 

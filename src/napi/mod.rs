@@ -39,6 +39,7 @@ mod client;
 mod control;
 mod convert;
 mod errors;
+pub(crate) mod js_callback;
 mod results;
 mod session;
 

@@ -197,6 +197,12 @@ impl ClientConfig {
         self
     }
 
+    /// A configuration without credentials, for a client whose credentials come from a
+    /// provider (`Client::with_credentials_provider`); `Client::new` refuses it.
+    pub fn without_credentials(region: &str) -> Result<Self> {
+        Self::new(Credentials::unset(), region)
+    }
+
     /// Checks the whole configuration and works out where requests go.
     pub(crate) fn resolve(&self) -> Result<Endpoint> {
         if self.connect_timeout.is_zero() {

@@ -43,6 +43,21 @@ impl Credentials {
         })
     }
 
+    /// No credentials: what a configuration holds whose requests are signed with credentials
+    /// from a provider (`ClientConfig::without_credentials`). Never used to sign.
+    pub(crate) fn unset() -> Self {
+        Self {
+            access_key_id: String::new(),
+            access_key_secret: String::new(),
+            security_token: None,
+        }
+    }
+
+    /// Whether these are [`Credentials::unset`] (built without going through `new`).
+    pub(crate) fn is_unset(&self) -> bool {
+        self.access_key_id.is_empty()
+    }
+
     /// The AccessKey id (not secret: it is sent in every request).
     pub fn access_key_id(&self) -> &str {
         &self.access_key_id

@@ -53,6 +53,15 @@ pub enum Error {
         /// The `x-oss-request-id`, if any.
         request_id: String,
     },
+
+    /// No usable credentials to sign with: the credentials provider failed or returned bad
+    /// data, or the credentials expired with no provider to refresh them. Nothing was sent.
+    /// The message never holds a secret or a token.
+    #[error("credentials error: {message}")]
+    Credentials {
+        /// What went wrong (the provider's own message, or the rule its answer broke).
+        message: String,
+    },
 }
 
 /// Kinds of [`Error::Transport`].
@@ -197,6 +206,13 @@ impl Error {
                 ..
             }
         )
+    }
+
+    /// The error of missing, failing or unusable credentials (see [`Error::Credentials`]).
+    pub(crate) fn credentials(message: impl Into<String>) -> Self {
+        Error::Credentials {
+            message: message.into(),
+        }
     }
 
     /// The service error, if OSS answered with one.

@@ -2,6 +2,7 @@
 //! configuration, the arguments and the clock reading, so tests can pin every byte.
 
 use crate::protocol::config::{ClientConfig, Endpoint};
+use crate::protocol::credentials::Credentials;
 use crate::protocol::encoding::encode_component;
 use crate::protocol::options::{AppendOptions, TEXT_OPTIONS};
 use crate::protocol::signing::{self, SignableRequest, SigningParams};
@@ -50,6 +51,7 @@ impl std::fmt::Debug for PreparedRequest {
 }
 
 /// Where an operation is aimed and what it carries, before signing.
+#[derive(Clone)]
 pub(crate) struct Operation<'a> {
     pub method: &'static str,
     pub bucket: &'a str,
@@ -61,14 +63,27 @@ pub(crate) struct Operation<'a> {
 impl Operation<'_> {
     /// Adds the date, token and signature headers and builds the URL. `unix_now` is the signing
     /// time in seconds.
+    #[cfg(test)]
     pub(crate) fn sign(
+        self,
+        config: &ClientConfig,
+        endpoint: &Endpoint,
+        unix_now: u64,
+    ) -> PreparedRequest {
+        self.sign_with(&config.credentials, config, endpoint, unix_now)
+    }
+
+    /// [`Operation::sign`] with `credentials` instead of the configuration's (credentials
+    /// that change while the client lives).
+    pub(crate) fn sign_with(
         mut self,
+        credentials: &Credentials,
         config: &ClientConfig,
         endpoint: &Endpoint,
         unix_now: u64,
     ) -> PreparedRequest {
         let params = SigningParams {
-            credentials: &config.credentials,
+            credentials,
             version: config.signature_version,
             region: &config.region,
             unix_time: unix_now,

@@ -236,6 +236,8 @@ pub fn classify_append(error: &Error, whole_body_sent: bool) -> Disposition {
         }
         Error::Service(s) if s.code == "RequestTimeout" => Disposition::Retry,
         Error::InvalidResponse { .. } => Disposition::Ambiguous,
+        // Nothing was sent; the provider may answer next time (its server may be down).
+        Error::Credentials { .. } => Disposition::Retry,
         Error::Service(_) | Error::InvalidArgument { .. } | Error::CrcMismatch { .. } => {
             Disposition::Fatal
         }
@@ -251,6 +253,8 @@ pub fn is_transient(error: &Error) -> bool {
             TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io
         ),
         Error::Service(s) => s.status >= 500 || s.code == "RequestTimeout",
+        // The provider may answer next time.
+        Error::Credentials { .. } => true,
         Error::InvalidArgument { .. }
         | Error::CrcMismatch { .. }
         | Error::InvalidResponse { .. } => false,
@@ -418,6 +422,11 @@ mod tests {
             request_id: String::new(),
         };
         assert_eq!(classify_append(&invalid, true), Ambiguous);
+        let credentials = Error::Credentials {
+            message: "provider down".into(),
+        };
+        assert_eq!(classify_append(&credentials, false), Retry);
+        assert!(is_transient(&credentials));
         assert!(is_transient(&service(503, "X")));
         assert!(is_transient(&transport(Connect, false)));
         assert!(!is_transient(&service(404, "NoSuchKey")));

@@ -7,12 +7,14 @@
 //! trusted: a wrong secret, date, region, header or query parameter changes the signature.
 
 pub mod parse;
+pub mod sts;
 
 use crate::clock;
 use crate::config::EmulatorConfig;
 use crate::errors::{self, OssError, SignatureMismatch};
 use oss_append::protocol::signing::{v1, v4, SignableRequest};
 use parse::{Authorization, CredentialScope, V1Authorization, V4Authorization};
+use sts::{StsCredentials, StsRegistry};
 
 /// Largest accepted difference between the request time and the server clock (15 minutes).
 pub(crate) const MAX_SKEW_SECONDS: i64 = 15 * 60;
@@ -65,8 +67,41 @@ const PRESIGN_PARAMS: &[&str] = &[
     "x-oss-signature-version",
 ];
 
-/// Authenticates a request against the configured credentials.
-pub(crate) fn authenticate(config: &EmulatorConfig, req: &AuthRequest<'_>) -> Result<(), OssError> {
+/// The key a request names: the configured one, or temporary credentials issued by `sts`.
+enum Key<'a> {
+    Configured(&'a EmulatorConfig),
+    Issued(StsCredentials),
+}
+
+impl Key<'_> {
+    fn secret(&self) -> &str {
+        match self {
+            Key::Configured(config) => &config.access_key_secret,
+            Key::Issued(c) => &c.access_key_secret,
+        }
+    }
+}
+
+/// The key of `access_key_id`, else `InvalidAccessKeyId`.
+fn key<'a>(
+    config: &'a EmulatorConfig,
+    sts: &StsRegistry,
+    access_key_id: &str,
+) -> Result<Key<'a>, OssError> {
+    if access_key_id == config.access_key_id {
+        return Ok(Key::Configured(config));
+    }
+    sts.lookup(access_key_id)
+        .map(Key::Issued)
+        .ok_or_else(|| errors::invalid_access_key_id(access_key_id))
+}
+
+/// Authenticates a request against the configured credentials and those `sts` issued.
+pub(crate) fn authenticate(
+    config: &EmulatorConfig,
+    sts: &StsRegistry,
+    req: &AuthRequest<'_>,
+) -> Result<(), OssError> {
     let Some(value) = req.header("authorization") else {
         if req
             .query
@@ -83,20 +118,19 @@ pub(crate) fn authenticate(config: &EmulatorConfig, req: &AuthRequest<'_>) -> Re
         ));
     }
     match parse::parse_authorization(value) {
-        Ok(Authorization::V1(auth)) => verify_v1(config, req, &auth),
-        Ok(Authorization::V4(auth)) => verify_v4(config, req, &auth),
+        Ok(Authorization::V1(auth)) => verify_v1(config, sts, req, &auth),
+        Ok(Authorization::V4(auth)) => verify_v4(config, sts, req, &auth),
         Err(e) => Err(errors::invalid_authorization(&e.to_string())),
     }
 }
 
 fn verify_v1(
     config: &EmulatorConfig,
+    sts: &StsRegistry,
     req: &AuthRequest<'_>,
     auth: &V1Authorization,
 ) -> Result<(), OssError> {
-    if auth.access_key_id != config.access_key_id {
-        return Err(errors::invalid_access_key_id(&auth.access_key_id));
-    }
+    let key = key(config, sts, &auth.access_key_id)?;
     // The request time and the signed date line: `x-oss-date` (RFC 1123) when the request has
     // it, else `Date`. Browsers cannot set `Date`, so ali-oss sends only `x-oss-date` and signs
     // its value, and alibabacloud-oss-v2's V1 signer does the same; OSS accepts both.
@@ -107,10 +141,10 @@ fn verify_v1(
     let request_time =
         clock::parse_http_date(date_value).ok_or_else(|| errors::date_malformed(false))?;
     check_skew(clock::unix_seconds(request_time), req.now_unix, date_value)?;
-    check_security_token(config, req, &auth.access_key_id)?;
+    check_security_token(&key, req, &auth.access_key_id)?;
 
     let string_to_sign = v1::string_to_sign(&req.signable(), date_value);
-    let expected = v1::signature(&config.access_key_secret, &string_to_sign);
+    let expected = v1::signature(key.secret(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(errors::signature_does_not_match(SignatureMismatch {
             v4: false,
@@ -125,15 +159,17 @@ fn verify_v1(
 
 fn verify_v4(
     config: &EmulatorConfig,
+    sts: &StsRegistry,
     req: &AuthRequest<'_>,
     auth: &V4Authorization,
 ) -> Result<(), OssError> {
     // The order matters: a request with several problems gets the error of the first one.
     let scope = check_v4_form(req, auth)?;
     check_v4_scope(config, auth, scope)?;
+    let key = key(config, sts, &scope.access_key_id)?;
     let datetime = check_v4_time(req, auth, scope)?;
-    check_security_token(config, req, &scope.access_key_id)?;
-    check_v4_signature(config, req, auth, scope, datetime)
+    check_security_token(&key, req, &scope.access_key_id)?;
+    check_v4_signature(&key, req, auth, scope, datetime)
 }
 
 /// The form of a V4 Authorization: a complete credential scope, non-empty AdditionalHeaders,
@@ -207,9 +243,6 @@ fn check_v4_scope(
             &auth.credential,
         ));
     }
-    if scope.access_key_id != config.access_key_id {
-        return Err(errors::invalid_access_key_id(&scope.access_key_id));
-    }
     Ok(())
 }
 
@@ -239,7 +272,7 @@ fn check_v4_time<'a>(
 
 /// Recomputes the V4 signature over what was received and compares it with the one sent.
 fn check_v4_signature(
-    config: &EmulatorConfig,
+    key: &Key<'_>,
     req: &AuthRequest<'_>,
     auth: &V4Authorization,
     scope: &CredentialScope,
@@ -259,8 +292,8 @@ fn check_v4_signature(
         product: scope.product.clone(),
     };
     let string_to_sign = v4::string_to_sign(datetime, &sign_scope, &canonical_request);
-    let key = v4::signing_key(&config.access_key_secret, &sign_scope);
-    let expected = v4::signature(&key, &string_to_sign);
+    let signing_key = v4::signing_key(key.secret(), &sign_scope);
+    let expected = v4::signature(&signing_key, &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(errors::signature_does_not_match(SignatureMismatch {
             v4: true,
@@ -285,13 +318,31 @@ fn check_skew(request_unix: i64, now_unix: i64, request_value: &str) -> Result<(
 }
 
 /// STS rules. With a configured token the access key is temporary: the token must come along
-/// and match. Without one, a token on the request cannot belong to the permanent key.
+/// and match. Without one, a token on the request cannot belong to the permanent key. Issued
+/// credentials need their own token, until their expiration.
 fn check_security_token(
-    config: &EmulatorConfig,
+    key: &Key<'_>,
     req: &AuthRequest<'_>,
     access_key_id: &str,
 ) -> Result<(), OssError> {
     let sent = req.header("x-oss-security-token");
+    let config = match key {
+        Key::Configured(config) => config,
+        Key::Issued(issued) => {
+            return match sent {
+                None => Err(errors::security_token_missing(access_key_id)),
+                Some(sent)
+                    if !constant_time_eq(sent.as_bytes(), issued.security_token.as_bytes()) =>
+                {
+                    Err(errors::invalid_security_token())
+                }
+                Some(_) if std::time::SystemTime::now() >= issued.expiration => {
+                    Err(errors::security_token_expired())
+                }
+                Some(_) => Ok(()),
+            }
+        }
+    };
     match (sent, &config.security_token) {
         (None, Some(_)) => Err(errors::security_token_missing(access_key_id)),
         (None, None) => Ok(()),
@@ -346,6 +397,7 @@ mod tests {
     ) -> Result<(), OssError> {
         authenticate(
             config,
+            &StsRegistry::default(),
             &AuthRequest {
                 method,
                 bucket: Some(bucket),

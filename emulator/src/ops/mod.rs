@@ -83,6 +83,7 @@ fn authenticated_route(shared: &Shared, parts: &Parts, now: SystemTime) -> Resul
     let headers = header_pairs(&parts.headers);
     auth::authenticate(
         &shared.config,
+        &shared.sts,
         &AuthRequest {
             method: parts.method.as_str(),
             bucket: route.bucket.as_deref(),

@@ -132,6 +132,10 @@ async function startEmulator(opts) {
     });
   }
 
+  function adminAt(where, body) {
+    return admin('POST', body, where);
+  }
+
   return {
     endpoint,
     port,
@@ -151,6 +155,15 @@ async function startEmulator(opts) {
     /** `{connections, tlsHandshakes}`: TCP connections accepted and TLS handshakes completed. */
     async stats() {
       return JSON.parse(await admin('GET', undefined, '/__stats'));
+    },
+    /** Issues STS credentials living `lifetimeMs` (needs --enable-fault-admin):
+     *  `{ accessKeyId, accessKeySecret, securityToken, expiration }` (expiration: ISO string). */
+    async issueSts(lifetimeMs) {
+      return JSON.parse(await adminAt('/__sts', `lifetime-ms=${lifetimeMs}`));
+    },
+    /** Ends issued credentials now (needs --enable-fault-admin). */
+    async expireSts(accessKeyId) {
+      await adminAt('/__sts/expire', `access-key-id=${accessKeyId}`);
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -7,9 +7,16 @@
 
 /** The config of createClient. Timeouts are in milliseconds. */
 export interface NativeClientConfig {
-  accessKeyId: string;
-  accessKeySecret: string;
+  /** Required unless `credentialsProvider` is given (then it must be absent). */
+  accessKeyId?: string;
+  accessKeySecret?: string;
   securityToken?: string;
+  /** Called (on the JS thread) when credentials are due; see the facade's CredentialsProvider. */
+  credentialsProvider?: () => Promise<NativeCredentials>;
+  /** ms before the expiration (default 300000). */
+  credentialsRefreshThreshold?: number;
+  /** ms a provider call may take (default 60000). */
+  credentialsProviderTimeout?: number;
   /** `cn-hangzhou` or `oss-cn-hangzhou`. */
   region: string;
   /** e.g. `https://oss-cn-hangzhou.aliyuncs.com`; default: the region's public endpoint. */
@@ -33,6 +40,14 @@ export interface NativeClientConfig {
   trustUserCaCerts?: boolean;
   /** Host name to address(es), with or without a port. */
   resolve?: Record<string, string | string[]>;
+}
+
+/** Credentials with their expiration: an ISO 8601 UTC string, ms since 1970, or a Date. */
+export interface NativeCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+  expiration?: string | number | Date;
 }
 
 /** A file to append: the `fs.File` of `fileIo.open` has these fields. The fd is duplicated before
@@ -221,9 +236,12 @@ export interface NativeErrorCodes {
   sessionSealed: string;
   outcomeUnknown: string;
   retriesExhausted: string;
+  credentials: string;
 }
 
 export interface NativeClient {
+  /** The credentials of every later request; throws ClientInvalidArgument on bad ones. */
+  updateCredentials(credentials: NativeCredentials): void;
   appendObject(bucket: string, key: string, data: NativeData, position?: number | string | null,
     options?: NativeAppendOptions | null, control?: NativeCallControl | null): Promise<NativeAppendResult>;
   /** SealAppendObject at `position` (the object's length). */
