@@ -8,6 +8,12 @@
 //! HeadObject, DeleteObject. Everything else answers 501 NotImplemented. Presigned URLs answer
 //! AccessDenied.
 //!
+//! It serves plain HTTP, or HTTPS as real OSS does when [`EmulatorConfig::tls`] holds a
+//! certificate: [`tls::generate`] makes a throwaway CA and a server certificate for the OSS
+//! names (`*.oss-cn-hangzhou.aliyuncs.com`, …) and 127.0.0.1, so clients can reach it by name
+//! with SNI and real certificate checks. [`RunningEmulator::connections`] and
+//! [`RunningEmulator::tls_handshakes`] count what the clients did.
+//!
 //! For reliability tests it misbehaves on request: [`faults`] describes scripted faults (lost
 //! answers, resets, 5xx, delays, slow reads, corruption, restarts), queued with
 //! [`RunningEmulator::inject`], the CLI or the optional admin endpoint.
@@ -17,6 +23,16 @@
 //! let emulator = oss_emulator::start(oss_emulator::EmulatorConfig::new("ak", "sk")).await?;
 //! println!("{}", emulator.endpoint()); // http://127.0.0.1:PORT, bucket "test-bucket"
 //! emulator.shutdown().await;
+//!
+//! let pki = oss_emulator::tls::generate(
+//!     &["*.oss-cn-hangzhou.aliyuncs.com", "127.0.0.1"],
+//!     oss_emulator::Validity::Current,
+//! )
+//! .expect("test PKI");
+//! let mut config = oss_emulator::EmulatorConfig::new("ak", "sk");
+//! config.tls = Some(pki.identity()); // clients trust pki.ca_pem
+//! let emulator = oss_emulator::start(config).await?;
+//! println!("{}", emulator.endpoint()); // https://127.0.0.1:PORT
 //! # Ok(()) }
 //! ```
 //!
