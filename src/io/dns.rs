@@ -5,17 +5,21 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::protocol::resolver::{Resolver, MAX_ADDRESSES_PER_HOST};
 
 /// Adapts an app's [`Resolver`] to reqwest.
 pub(crate) struct AppResolver {
     resolver: Arc<dyn Resolver>,
+    /// Longest wait for the resolver's answer (the client's connect timeout): a callback that
+    /// never answers must not hold a request forever.
+    timeout: Duration,
 }
 
 impl AppResolver {
-    pub(crate) fn new(resolver: Arc<dyn Resolver>) -> Self {
-        Self { resolver }
+    pub(crate) fn new(resolver: Arc<dyn Resolver>, timeout: Duration) -> Self {
+        Self { resolver, timeout }
     }
 }
 
@@ -31,8 +35,13 @@ impl reqwest::dns::Resolve for AppResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_ascii_lowercase();
         let asked = self.resolver.resolve(&host);
+        let timeout = self.timeout;
         Box::pin(async move {
-            let addresses = match asked.await {
+            let answer = match tokio::time::timeout(timeout, asked).await {
+                Ok(answer) => answer,
+                Err(_) => Err(format!("no answer within {timeout:?}")),
+            };
+            let addresses = match answer {
                 Ok(ips) if !ips.is_empty() => ips
                     .into_iter()
                     .take(MAX_ADDRESSES_PER_HOST)

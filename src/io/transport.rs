@@ -65,7 +65,10 @@ impl Transport {
             builder = builder.resolve_to_addrs(host, addresses);
         }
         if let Some(resolver) = &config.resolver {
-            builder = builder.dns_resolver(Arc::new(dns::AppResolver::new(resolver.0.clone())));
+            builder = builder.dns_resolver(Arc::new(dns::AppResolver::new(
+                resolver.0.clone(),
+                config.connect_timeout,
+            )));
         }
         let http = builder.build().map_err(|e| Error::Transport {
             kind: TransportErrorKind::Connect,

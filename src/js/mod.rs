@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod data;
 pub mod numbers;
 pub mod request_error;
+pub mod resolver;
 pub mod session_options;
 #[cfg(test)]
 mod test_support;

@@ -24,6 +24,7 @@ use crate::js::config::JsClientConfig;
 use crate::js::control::CallKind;
 use crate::js::credentials::{self, JsCredentials, JsExpiration};
 use crate::js::numbers;
+use crate::protocol::resolver::{ResolveFuture, Resolver};
 use std::sync::Arc;
 
 /// `createClient(config)`: a client object with the methods `appendObject`,
@@ -68,13 +69,17 @@ pub(super) fn create_client(ctx: FunctionCallContext) -> napi_ohos::Result<Raw> 
 /// function (called through a [`JsCallback`] whenever credentials are due, see
 /// [`crate::client::credentials`]).
 fn new_client(env: &Env, config: Unknown) -> Conv<Client> {
+    let config_value = config;
     let provider = credentials_provider(env, config)?;
     let js = client_config(config, provider.is_some())?;
     let refresh = credentials::refresh(
         js.credentials_refresh_threshold_ms,
         js.credentials_provider_timeout_ms,
     )?;
-    let config = js.into_config()?;
+    let mut config = js.into_config()?;
+    if let Some(resolver) = js_resolver(env, config_value)? {
+        config = config.with_resolver(Arc::new(resolver));
+    }
     match provider {
         None => Client::new(config),
         Some(callback) => Client::with_credentials_refresh(
@@ -113,6 +118,82 @@ fn credentials_provider(env: &Env, config: Unknown) -> Conv<Option<JsCallback<()
     )
     .map(Some)
     .map_err(|e| engine("credentialsProvider", e))
+}
+
+/// `config.resolver`: an (async) function `(host: string) => string[] | null` giving the host's
+/// IP addresses (an HTTPDNS lookup, say), or absent. Its answer follows
+/// [`crate::js::resolver::addresses`].
+fn js_resolver(env: &Env, config: Unknown) -> Conv<Option<JsResolver>> {
+    let obj = to_object("config", config)?;
+    let Some(value) = property(&obj, "resolver")? else {
+        return Ok(None);
+    };
+    match value_type("resolver", &value)? {
+        ValueType::Function => {}
+        other => {
+            return Err(invalid(
+                "resolver",
+                format!(
+                    "must be a function (host) returning IP address strings or a promise of \
+                     them, got {}",
+                    type_name(other)
+                ),
+            ))
+        }
+    }
+    JsCallback::new(
+        env,
+        value.raw(),
+        "oss-append resolver",
+        // SAFETY (both closures): called on the JS thread with its env.
+        |env, host: String| {
+            Ok(vec![unsafe {
+                <String as napi_ohos::bindgen_prelude::ToNapiValue>::to_napi_value(env.raw(), host)?
+            }])
+        },
+        |_, answer| crate::js::resolver::addresses(resolver_answer(answer)?),
+    )
+    .map(|callback| Some(JsResolver(Arc::new(callback))))
+    .map_err(|e| engine("resolver", e))
+}
+
+/// A resolver's answer as strings: `null`/`undefined` is `None`; otherwise an array of strings.
+fn resolver_answer(answer: Unknown) -> Result<Option<Vec<String>>, String> {
+    use crate::js::resolver::MAX_ANSWER_ENTRIES;
+    let what = |t: ValueType| {
+        format!(
+            "answered {}; expected an array of IP address strings",
+            type_name(t)
+        )
+    };
+    let kind = value_type("resolver", &answer).map_err(|e| e.to_string())?;
+    match kind {
+        ValueType::Undefined | ValueType::Null => return Ok(None),
+        ValueType::Object if answer.is_array().unwrap_or(false) => {}
+        other => return Err(what(other)),
+    }
+    // SAFETY: checked to be an array (an object).
+    let list = unsafe { answer.cast::<Object>() }.map_err(|e| e.to_string())?;
+    let count = list.get_array_length().map_err(|e| e.to_string())? as usize;
+    // One more than allowed is enough to refuse the answer.
+    let mut entries = Vec::with_capacity(count.min(MAX_ANSWER_ENTRIES + 1));
+    for i in 0..count.min(MAX_ANSWER_ENTRIES + 1) {
+        let item: Unknown = list.get_element(i as u32).map_err(|e| e.to_string())?;
+        entries
+            .push(to_string("resolver", item).map_err(|_| format!("entry {i} is not a string"))?);
+    }
+    Ok(Some(entries))
+}
+
+/// A JS `resolver` as the client's [`Resolver`].
+struct JsResolver(Arc<JsCallback<String, Vec<std::net::IpAddr>>>);
+
+impl Resolver for JsResolver {
+    fn resolve(&self, host: &str) -> ResolveFuture {
+        let callback = self.0.clone();
+        let host = host.to_owned();
+        Box::pin(async move { callback.call(host).await })
+    }
 }
 
 /// A JS `credentialsProvider` as the client's provider.

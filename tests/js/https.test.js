@@ -104,6 +104,38 @@ test('bad caCerts and resolve are refused naming the field, before anything is s
   }
 });
 
+test('a resolver callback (HTTPDNS) gives the address; its failures are ClientConnectError, nothing sent', async () => {
+  const asked = [];
+  const endpoint = `https://oss-cn-hangzhou.aliyuncs.com:${emu.port}`;
+  const c = client({
+    endpoint,
+    caCerts: emu.caPem,
+    resolver: async (host) => {
+      asked.push(host);
+      await new Promise((r) => setTimeout(r, 5));
+      return ['127.0.0.1'];
+    },
+  });
+  await c.appendObject({ bucket: BUCKET, key: 'tls/httpdns.txt', data: 'via the callback' });
+  await c.appendObject({ bucket: BUCKET, key: 'tls/httpdns.txt', data: '!', position: 16 });
+  assert.deepEqual(asked, [`${BUCKET}.oss-cn-hangzhou.aliyuncs.com`], 'asked once: the connection is reused');
+
+  for (const [resolver, says] of [
+    [async () => { throw new Error('HTTPDNS quota exceeded'); }, 'HTTPDNS quota exceeded'],
+    [async () => ['not-an-ip'], 'not an IP address'],
+    [async () => 42, 'expected an array'],
+    [() => ['10.0.0.1:443'], 'not an IP address'],
+  ]) {
+    const failing = client({ endpoint, caCerts: emu.caPem, resolver });
+    const err = await refusal(failing.appendObject({ bucket: BUCKET, key: 'tls/never', data: 'x' }));
+    assert.equal(err.code, 'ClientConnectError', err.message);
+    assert.equal(err.requestSent, false);
+    assert.match(err.message, new RegExp(says), err.message);
+  }
+  const notAFunction = (() => { try { client({ resolver: 'dns' }); } catch (e) { return e; } })();
+  assert.equal(notAFunction.field, 'resolver');
+});
+
 test("the package's EClientErrorCode and the native errorCodes() list the same codes, TLS ones included", () => {
   const { EClientErrorCode } = loadPackage();
   const native = Object.values(loadNative().errorCodes()).sort();

@@ -40,6 +40,8 @@ export interface NativeClientConfig {
   trustUserCaCerts?: boolean;
   /** Host name to address(es), with or without a port. */
   resolve?: Record<string, string | string[]>;
+  /** IP addresses of a host name (no port), or null/[] for the system's DNS. */
+  resolver?: (host: string) => Promise<string[] | null>;
 }
 
 /** Credentials with their expiration: an ISO 8601 UTC string, ms since 1970, or a Date. */
