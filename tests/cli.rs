@@ -652,3 +652,85 @@ fn an_outage_past_the_deadline_ends_the_run_and_counts_what_was_not_appended() {
         format!("position=1024 crc64={}", crc64::checksum(&object))
     );
 }
+
+/// `--credentials-command`: the command (here: the emulator's STS endpoint through curl, tokens
+/// living 1 s) runs at first use and again before each token expires, while stdin keeps
+/// coming; every byte lands once and nothing of the secrets reaches the output.
+#[test]
+fn credentials_command_is_run_again_before_the_token_expires() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        println!("SKIP credentials_command_is_run_again_before_the_token_expires: no curl");
+        return;
+    }
+    let mut config = EmulatorConfig::new(AK, SK);
+    config.buckets = vec![BUCKET.to_owned()];
+    config.enable_fault_admin = true;
+    let emu = start_blocking(config).expect("emulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let calls = dir.path().join("calls");
+    let command = format!(
+        "echo run >> '{}'; curl -sf -H 'x-oss-emulator-admin: 1' -d lifetime-ms=1000 {}/__sts",
+        calls.display(),
+        emu.endpoint()
+    );
+    let key = "cli/rotating.log";
+    let mut child = cli(
+        &emu,
+        &[
+            "--bucket",
+            BUCKET,
+            "--key",
+            key,
+            "--flush-ms",
+            "50",
+            "--credentials-command",
+            &command,
+        ],
+    )
+    .env_remove("OSS_ACCESS_KEY_ID")
+    .env_remove("OSS_ACCESS_KEY_SECRET")
+    .env("OSS_APPEND_LOG", "info")
+    .spawn()
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut sent = Vec::new();
+    // About 3 s of input: tokens of 1 s are refreshed after half their life.
+    for i in 0..30 {
+        let line = format!("line {i}\n");
+        stdin.write_all(line.as_bytes()).unwrap();
+        sent.extend_from_slice(line.as_bytes());
+        wait_for_length(&emu, key, sent.len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(stdin);
+    let (ok, stdout, stderr) = finish(child);
+    assert!(ok, "stdout {stdout} stderr {stderr}");
+    assert_eq!(emu.object(BUCKET, key).unwrap().data, sent);
+    let runs = std::fs::read_to_string(&calls).unwrap().lines().count();
+    assert!(runs >= 3, "the command ran {runs} times");
+    assert!(stderr.contains("credentials refreshed"), "{stderr}");
+    assert!(!stderr.contains("accessKeySecret\":\""), "{stderr}");
+
+    // A command that fails: bad usage is not the reason, the credentials are; exit status 1.
+    let child = cli(
+        &emu,
+        &[
+            "--bucket",
+            BUCKET,
+            "--key",
+            "cli/no.log",
+            "--max-retries",
+            "0",
+            "--credentials-command",
+            "echo nope; exit 4",
+        ],
+    )
+    .env_remove("OSS_ACCESS_KEY_ID")
+    .env_remove("OSS_ACCESS_KEY_SECRET")
+    .env_remove("OSS_APPEND_LOG")
+    .spawn()
+    .unwrap();
+    let (ok, _, stderr) = finish(child);
+    assert!(!ok);
+    assert!(stderr.contains("--credentials-command failed"), "{stderr}");
+}

@@ -40,7 +40,7 @@ too, it prints `position=unknown`. On stderr it then says how many bytes of the 
 appended (`oss-append: N bytes read from stdin were not appended`).
 
 Environment:
-  OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET   credentials (required)
+  OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET   credentials (required without --credentials-command)
   OSS_SESSION_TOKEN                          STS security token (optional)
   OSS_REGION, OSS_ENDPOINT                   defaults of --region and --endpoint
   OSS_APPEND_LOG=error|warn|info|debug       log records on stderr (never secrets)
@@ -77,6 +77,11 @@ pub struct Args {
     // explicit empty --region still reaches the configuration and is refused there.
     #[arg(long, value_name = "REGION")]
     region: Option<String>,
+
+    /// credentials from a command (run with sh -c, again before they expire): it prints
+    /// {"accessKeyId","accessKeySecret","securityToken","expiration"} as JSON
+    #[arg(long, value_name = "CMD")]
+    credentials_command: Option<String>,
 
     /// endpoint (default: $OSS_ENDPOINT, else https://oss-<region>.aliyuncs.com)
     #[arg(long, value_name = "URL")]
@@ -194,6 +199,11 @@ impl Args {
         self.file.as_deref().filter(|path| *path != Path::new("-"))
     }
 
+    /// `--credentials-command`, if given.
+    pub fn credentials_command(&self) -> Option<&str> {
+        self.credentials_command.as_deref()
+    }
+
     pub fn batching(&self) -> Batching {
         Batching {
             block_size: self.block_size,
@@ -215,22 +225,34 @@ impl Args {
     /// The client configuration: credentials from the environment, region and endpoint from
     /// the flags or the environment. An error here is bad usage (exit status 2).
     pub fn client_config(&self) -> Result<ClientConfig, String> {
-        let (Some(id), Some(secret)) = (env("OSS_ACCESS_KEY_ID"), env("OSS_ACCESS_KEY_SECRET"))
-        else {
-            return Err(
-                "set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN \
-                        for STS credentials)"
-                    .into(),
-            );
+        let keys = (env("OSS_ACCESS_KEY_ID"), env("OSS_ACCESS_KEY_SECRET"));
+        let credentials = match (&self.credentials_command, keys) {
+            (Some(command), _) if command.trim().is_empty() => {
+                return Err("--credentials-command must not be empty".into())
+            }
+            (Some(_), _) => None,
+            (None, (Some(id), Some(secret))) => Some(
+                Credentials::new(id, secret, env("OSS_SESSION_TOKEN"))
+                    .map_err(|e| e.to_string())?,
+            ),
+            (None, _) => {
+                return Err(
+                    "set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN \
+                        for STS credentials), or give --credentials-command"
+                        .into(),
+                )
+            }
         };
         let region = self
             .region
             .clone()
             .or_else(|| env("OSS_REGION"))
             .ok_or("--region is required (or set OSS_REGION)")?;
-        let credentials =
-            Credentials::new(id, secret, env("OSS_SESSION_TOKEN")).map_err(|e| e.to_string())?;
-        let mut config = ClientConfig::new(credentials, &region).map_err(|e| e.to_string())?;
+        let mut config = match credentials {
+            Some(credentials) => ClientConfig::new(credentials, &region),
+            None => ClientConfig::without_credentials(&region),
+        }
+        .map_err(|e| e.to_string())?;
         if let Some(endpoint) = self.endpoint.clone().or_else(|| env("OSS_ENDPOINT")) {
             config = config.with_endpoint(endpoint);
         }

@@ -7,6 +7,7 @@
 //! ```
 
 mod args;
+mod credentials_command;
 mod progress;
 mod report;
 mod stdin;
@@ -98,7 +99,16 @@ impl Failure {
 async fn run(args: &Args, object: &Object, show_progress: bool) -> Result<(), Failure> {
     let client = args
         .client_config()
-        .and_then(|config| Client::new(config).map_err(|e| e.to_string()))
+        .and_then(|config| {
+            match args.credentials_command() {
+                Some(command) => Client::with_credentials_provider(
+                    config,
+                    credentials_command::CommandProvider::new(command.to_owned()),
+                ),
+                None => Client::new(config),
+            }
+            .map_err(|e| e.to_string())
+        })
         .map_err(Failure::usage)?;
     let mut session = open_session(&client, args, object).await?;
     let (mut outcome, mut tally) = match args.file() {
