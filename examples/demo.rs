@@ -1,7 +1,11 @@
 //! The main job, end to end: append a string, a file and a chain of blocks to one object, print
 //! each next position and CRC-64, then read the object back and verify it byte for byte.
 //!
-//! By default it starts the embedded emulator on 127.0.0.1. To use real OSS instead, set
+//! By default it starts the embedded emulator on 127.0.0.1 and takes the production path to it:
+//! HTTPS to `https://demo-bucket.oss-cn-hangzhou.aliyuncs.com` (the default endpoint,
+//! virtual-hosted), the emulator serving a certificate from a throwaway CA that the client
+//! trusts through `ca_certs`, and the host name resolved to 127.0.0.1 by the client's own
+//! `resolve` map, so SNI and the certificate check are real. To use real OSS instead, set
 //! `OSS_BUCKET`, `OSS_REGION`, `OSS_ACCESS_KEY_ID`, `OSS_ACCESS_KEY_SECRET` (and optionally
 //! `OSS_SESSION_TOKEN`, `OSS_ENDPOINT`).
 //!
@@ -41,13 +45,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             config.buckets = vec!["demo-bucket".into()];
             config.data_dir = Some(dir.clone());
             scratch = Some(dir);
+            let host = "demo-bucket.oss-cn-hangzhou.aliyuncs.com";
+            let pki = oss_emulator::tls::generate(
+                &["*.oss-cn-hangzhou.aliyuncs.com", "oss-cn-hangzhou.aliyuncs.com"],
+                oss_emulator::Validity::Current,
+            )?;
+            config.tls = Some(pki.identity());
             let emulator = oss_emulator::start(config).await?;
-            println!("target: embedded emulator at {}", emulator.endpoint());
+            println!(
+                "target: embedded emulator at {}, as https://{host} (throwaway CA, resolved by the client)",
+                emulator.endpoint()
+            );
             let config = ClientConfig::new(
                 Credentials::new("demo-ak", "demo-secret", None)?,
                 "oss-cn-hangzhou",
             )?
-            .with_endpoint(emulator.endpoint());
+            .with_ca_certs(pki.ca_pem)
+            .with_dns_override(host, vec![emulator.local_addr()]);
             _emulator = emulator;
             (Client::new(config)?, "demo-bucket".to_owned())
         }
