@@ -47,7 +47,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             scratch = Some(dir);
             let host = "demo-bucket.oss-cn-hangzhou.aliyuncs.com";
             let pki = oss_emulator::tls::generate(
-                &["*.oss-cn-hangzhou.aliyuncs.com", "oss-cn-hangzhou.aliyuncs.com"],
+                &[
+                    "*.oss-cn-hangzhou.aliyuncs.com",
+                    "oss-cn-hangzhou.aliyuncs.com",
+                ],
                 oss_emulator::Validity::Current,
             )?;
             config.tls = Some(pki.identity());

@@ -734,3 +734,83 @@ fn credentials_command_is_run_again_before_the_token_expires() {
     assert!(!ok);
     assert!(stderr.contains("--credentials-command failed"), "{stderr}");
 }
+
+#[test]
+fn over_https_with_ca_certs_and_resolve_as_in_production() {
+    let pki = oss_emulator::tls::generate(
+        &[
+            "*.oss-cn-hangzhou.aliyuncs.com",
+            "oss-cn-hangzhou.aliyuncs.com",
+        ],
+        oss_emulator::Validity::Current,
+    )
+    .unwrap();
+    let mut config = EmulatorConfig::new(AK, SK);
+    config.buckets = vec![BUCKET.to_owned()];
+    config.tls = Some(pki.identity());
+    let emu = start_blocking(config).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let resolve = format!("{BUCKET}.oss-cn-hangzhou.aliyuncs.com={}", emu.local_addr());
+    let run = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_oss-append"));
+        cmd.args([
+            "--region",
+            "cn-hangzhou",
+            "--bucket",
+            BUCKET,
+            "--key",
+            "cli/tls.log",
+        ])
+        .args(["--resolve", &resolve, "--max-retries", "0"])
+        .args(extra)
+        .env("OSS_ACCESS_KEY_ID", AK)
+        .env("OSS_ACCESS_KEY_SECRET", SK)
+        .env_remove("OSS_SESSION_TOKEN")
+        .env_remove("OSS_ENDPOINT")
+        .env_remove("OSS_REGION")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"over TLS\n")
+            .unwrap();
+        finish(child)
+    };
+    // Without the CA the default trust refuses the throwaway certificate: nothing is stored.
+    let (ok, _, stderr) = run(&[]);
+    assert!(!ok);
+    assert!(stderr.contains("unknown issuer"), "{stderr}");
+    assert!(emu.object(BUCKET, "cli/tls.log").is_none());
+    // With it, the default endpoint (https, virtual-hosted) reaches the emulator by name.
+    let (ok, _, stderr) = run(&["--ca-certs", ca.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        emu.object(BUCKET, "cli/tls.log").unwrap().data,
+        b"over TLS\n"
+    );
+    assert_eq!(
+        emu.tls_handshakes(),
+        1,
+        "the refused handshake is not counted"
+    );
+    // Bad flags are usage errors naming the flag.
+    let (ok, _, stderr) = run(&[
+        "--ca-certs",
+        dir.path().join("absent.pem").to_str().unwrap(),
+    ]);
+    assert!(!ok && stderr.contains("--ca-certs"), "{stderr}");
+    let mut bad = Command::new(env!("CARGO_BIN_EXE_oss-append"));
+    let out = bad
+        .args(["--region", "cn-hangzhou", "--bucket", BUCKET, "--key", "k"])
+        .args(["--resolve", "no-equals-sign"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HOST=ADDR"));
+}

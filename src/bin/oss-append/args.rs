@@ -1,12 +1,14 @@
 //! The command line (clap) and what it resolves to: the object, the client configuration (with
 //! its environment fallbacks) and the stdin batching.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use oss_append::session::retry::{DEFAULT_DEADLINE, DEFAULT_MAX_RETRIES};
+
 use oss_append::{ClientConfig, Credentials, Error, RetryPolicy, SignatureVersion};
 
 use crate::stdin::Batching;
@@ -86,6 +88,17 @@ pub struct Args {
     /// endpoint (default: $OSS_ENDPOINT, else https://oss-<region>.aliyuncs.com)
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
+
+    /// also trust the CA certificates in this PEM file (private OSS deployments, enterprise
+    /// proxies); there is no way to skip certificate checks
+    #[arg(long, value_name = "FILE")]
+    ca_certs: Option<PathBuf>,
+
+    /// resolve HOST to ADDR without DNS (repeatable), e.g.
+    /// bucket.oss-cn-hangzhou.aliyuncs.com=10.0.0.7 or =127.0.0.1:8443; the certificate is
+    /// still checked against HOST
+    #[arg(long, value_name = "HOST=ADDR", value_parser = parse_resolve)]
+    resolve: Vec<(String, SocketAddr)>,
 
     /// sign with signature V1 (default: V4)
     #[arg(long)]
@@ -259,8 +272,45 @@ impl Args {
         if self.v1 {
             config = config.with_signature_version(SignatureVersion::V1);
         }
+        if let Some(path) = &self.ca_certs {
+            config = config.with_ca_certs(read_ca_certs(path)?);
+        }
+        let mut hosts: std::collections::BTreeMap<String, Vec<SocketAddr>> = Default::default();
+        for (host, address) in &self.resolve {
+            hosts.entry(host.clone()).or_default().push(*address);
+        }
+        for (host, addresses) in hosts {
+            config = config.with_dns_override(&host, addresses);
+        }
         Ok(config.with_path_style(self.path_style))
     }
+}
+
+/// `--ca-certs`: the PEM text of a file of at most 1 MiB (checked as certificates when the
+/// client is built).
+fn read_ca_certs(path: &Path) -> Result<String, String> {
+    let limit = 1024 * 1024;
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("--ca-certs {}: {e}", path.display()))?;
+    if meta.len() > limit {
+        return Err(format!(
+            "--ca-certs {}: over {limit} bytes; a PEM file of CA certificates is expected",
+            path.display()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("--ca-certs {}: {e}", path.display()))
+}
+
+/// `--resolve HOST=ADDR`: a host name and an IP address with or without a port.
+fn parse_resolve(text: &str) -> Result<(String, SocketAddr), String> {
+    let (host, address) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected HOST=ADDR, got {text:?}"))?;
+    let address = oss_append::protocol::resolver::parse_address(address).map_err(|e| match e {
+        Error::InvalidArgument { rule, .. } => rule,
+        other => other.to_string(),
+    })?;
+    Ok((host.trim().to_ascii_lowercase(), address))
 }
 
 /// An environment variable; unset, empty and non-UTF-8 all count as absent.
