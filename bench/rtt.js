@@ -476,6 +476,7 @@ async function main() {
     const overall = loadWindow();
     const res = {
       date: new Date().toISOString(), transport: mode, machine: machine(), options: { ...o, out: undefined },
+      dist: path.relative(REPO, dist) || dist,
       proxy: 'bench/latency-proxy.js (userspace TCP relay on 127.0.0.1: RTT/2 each way per chunk, serialisation-delay bandwidth cap, TCP handshake = 1 RTT)',
       scenarios: {},
     };
