@@ -597,7 +597,7 @@ async function main() {
   }
 }
 
-module.exports = { runWorker, removeObject, makeFile, targetDir, AK, SK, BUCKET, MiB };
+module.exports = { runWorker, removeObject, makeFile, targetDir, loadWindow, machine, AK, SK, BUCKET, MiB };
 
 if (require.main === module) {
   main().catch((e) => {

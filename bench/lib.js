@@ -6,6 +6,7 @@ const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
 const path = require('node:path');
 
 const REPO = path.resolve(__dirname, '..');
@@ -55,13 +56,18 @@ function signV1({ accessKeyId, accessKeySecret }, { method, contentMd5 = '', con
   return `OSS ${accessKeyId}:${signature}`;
 }
 
-/** A small signed path-style request to the emulator (DELETE/HEAD), resolving {status, headers}. */
+/**
+ * A small signed path-style request to the emulator (DELETE/HEAD), resolving {status, headers}.
+ * Over https when the emulator serves it (`emu.ca`: its CA's PEM).
+ */
 function signedRequest(emu, method, key) {
   const date = new Date().toUTCString();
   const resource = `/${emu.bucket}/${key}`;
   const headers = { Date: date, Authorization: signV1(emu, { method, date, resource }) };
+  const secure = emu.endpoint.startsWith('https:');
+  const options = secure ? { method, headers, ca: emu.ca } : { method, headers };
   return new Promise((resolve, reject) => {
-    const req = http.request(`${emu.endpoint}${resource}`, { method, headers }, (res) => {
+    const req = (secure ? https : http).request(`${emu.endpoint}${resource}`, options, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers }));
     });
@@ -73,12 +79,14 @@ function signedRequest(emu, method, key) {
 /**
  * Starts `oss-emulator --listen 127.0.0.1:0 [--data-dir DIR] [--worker-threads N] ...` (objects
  * in memory when dataDir is null) and resolves with its endpoint and pid once it printed
- * `listening on http://127.0.0.1:PORT`.
+ * `listening on http://127.0.0.1:PORT` (or `https://`, given `extraArgs` that make it serve
+ * TLS). `onEarlyExit(stderr)` may turn an emulator that exits at once (e.g. refusing an option)
+ * into a clearer error.
  */
-function startEmulator({ bin, dataDir, bucket, accessKeyId, accessKeySecret, workerThreads }) {
+function startEmulator({ bin, dataDir, bucket, accessKeyId, accessKeySecret, workerThreads, extraArgs = [], onEarlyExit }) {
   const args = ['--listen', '127.0.0.1:0', ...(dataDir ? ['--data-dir', dataDir] : []), '--bucket', bucket,
     '--access-key-id', accessKeyId, '--access-key-secret', accessKeySecret, '--region', 'cn-hangzhou',
-    ...(workerThreads ? ['--worker-threads', String(workerThreads)] : [])];
+    ...(workerThreads ? ['--worker-threads', String(workerThreads)] : []), ...extraArgs];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -96,14 +104,15 @@ function startEmulator({ bin, dataDir, bucket, accessKeyId, accessKeySecret, wor
       reject(err);
     }
     child.on('error', fail);
-    exited.then(({ code, signal }) => fail(new Error(`oss-emulator exited early (${code ?? signal}):\n${stderr}`)));
+    exited.then(({ code, signal }) => fail((onEarlyExit && onEarlyExit(stderr)) ||
+      new Error(`oss-emulator exited early (${code ?? signal}):\n${stderr}`)));
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d) => {
       if (done) return; // keep draining
       buffered += d;
       const nl = buffered.indexOf('\n');
       if (nl < 0) return;
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(buffered.slice(0, nl).trim());
+      const m = /^listening on (https?:\/\/127\.0\.0\.1:\d+)$/.exec(buffered.slice(0, nl).trim());
       if (!m) return fail(new Error(`unexpected first line from oss-emulator: ${buffered.slice(0, nl)}`));
       done = true;
       clearTimeout(timer);

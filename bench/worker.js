@@ -11,6 +11,12 @@
 //                        object; ali-oss: fs.createReadStream with contentLength)
 //                'chain' spec.count appends of spec.chunk bytes to one object, each at the
 //                        previous answer's next position (after spec.warmup appends elsewhere)
+//                'first' one append of spec.chunk bytes at position 0: a new client's first
+//                        request (connection set-up included)
+//   spec.endpoint:  both clients' endpoint (the loopback bench: http://127.0.0.1:PORT), or
+//   spec.ossAppendOptions / spec.aliOssOptions: extra client options (bench/rtt.js), merged
+//                   over the defaults. For ali-oss, `httpsAgent: {caFile, address}` becomes an
+//                   https.Agent trusting that CA whose lookup answers `address` for every name.
 
 const fs = require('node:fs');
 const readline = require('node:readline');
@@ -25,8 +31,9 @@ function makeClient() {
       accessKeyId: spec.accessKeyId,
       accessKeySecret: spec.accessKeySecret,
       region,
-      endpoint: spec.endpoint,
+      ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
       timeout: 600000,
+      ...spec.ossAppendOptions,
     });
     return {
       async appendFile(key, file, size) {
@@ -50,13 +57,28 @@ function makeClient() {
   }
   if (spec.client === 'ali-oss') {
     const OSS = require('ali-oss');
+    const extra = { ...spec.aliOssOptions };
+    if (extra.httpsAgent) {
+      const https = require('node:https');
+      const { caFile, address } = extra.httpsAgent;
+      extra.httpsAgent = new https.Agent({
+        keepAlive: true,
+        ca: fs.readFileSync(caFile, 'utf8'),
+        // Every name to the proxy's address; the certificate is still checked against the name.
+        lookup(hostname, options, callback) {
+          if (options && options.all) callback(null, [{ address, family: 4 }]);
+          else callback(null, address, 4);
+        },
+      });
+    }
     const client = new OSS({
       accessKeyId: spec.accessKeyId,
       accessKeySecret: spec.accessKeySecret,
       region,
-      endpoint: spec.endpoint,
+      ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
       bucket: spec.bucket,
       timeout: 600000,
+      ...extra,
     });
     return {
       async appendFile(key, file, size) {
@@ -95,6 +117,14 @@ async function run(client) {
     const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
     if (res.next !== spec.size) throw new Error(`next position ${res.next}, expected ${spec.size}`);
     return { elapsedMs, crc: res.crc };
+  }
+  if (spec.mode === 'first') {
+    const data = Buffer.alloc(spec.chunk, 0x5a);
+    const t0 = process.hrtime.bigint();
+    const state = await client.appendBytes(spec.key, data, { position: 0, crc: undefined });
+    const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (state.position !== data.length) throw new Error(`next position ${state.position}, expected ${data.length}`);
+    return { elapsedMs, crc: state.crc };
   }
   if (spec.mode === 'chain') {
     const data = Buffer.alloc(spec.chunk);
