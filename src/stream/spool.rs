@@ -70,7 +70,7 @@ pub const KIND_CHECKPOINT: u8 = 2;
 pub const POSITION_UNKNOWN: u64 = u64::MAX;
 /// Longest time `open` waits for another stream (e.g. a just-dropped one in this process) to
 /// let go of the spool.
-pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+pub const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// Which object the data from `offset` on goes to, and what is known of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -400,9 +400,6 @@ impl Spool {
                                 cp.offset
                             )));
                         }
-                        if end.is_none() {
-                            end = Some(cp.offset);
-                        }
                         spool.checkpoint = Some(cp);
                     }
                 }
@@ -412,14 +409,15 @@ impl Spool {
             spool.segments.push(Segment {
                 id,
                 path,
-                data_end: end.unwrap_or(0),
+                data_end: end.unwrap_or_else(|| spool.checkpoint.as_ref().map_or(0, |c| c.offset)),
             });
             if last {
                 spool.active_len = buf.len() as u64;
             }
         }
         spool.replay.segments = ids.len();
-        spool.end = end.unwrap_or(0);
+        // Data sets the end; with none left (all uploaded), the latest checkpoint does.
+        spool.end = end.unwrap_or_else(|| spool.checkpoint.as_ref().map_or(0, |c| c.offset));
         match spool.checkpoint.clone() {
             None if !spool.extents.is_empty() => {
                 return Err(StreamError::SpoolCorrupt {
