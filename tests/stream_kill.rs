@@ -36,7 +36,7 @@ fn record(seed: u64, i: u64) -> Vec<u8> {
 }
 
 fn stream_options(spool: &str, round: u64) -> StreamOptions {
-    let durability = if round % 3 == 0 {
+    let durability = if round.is_multiple_of(3) {
         Durability::EachWrite
     } else {
         Durability::GroupCommit {
