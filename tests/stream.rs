@@ -551,10 +551,15 @@ async fn rollover_continues_at_the_next_key_and_seals_the_full_one() {
     assert!(data(&emu, "roll.log.3").ends_with(b"tail"));
 }
 
+/// What a binding relies on: the stream is `Send + Sync`, a write's future is `Send + 'static`,
+/// `flush` and `close` futures are `Send` (checked at compile time).
 #[allow(dead_code)]
-fn _types_are_send(s: AppendStream) -> impl Send {
-    fn is_send<T: Send + 'static>(_: &T) {}
-    let w = s.write("x");
-    is_send(&w);
-    (s, w)
+fn the_stream_types_cross_threads(stream: AppendStream) {
+    fn send_static<T: Send + 'static>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&stream);
+    send_static(&stream.write("x"));
+    send(&stream.flush());
+    send_static(&stream.close());
 }

@@ -11,7 +11,7 @@
 //!   most `max_delay` for company.
 //! * Opening a stream on a spool that holds data (after a kill, a reboot, a dropped stream)
 //!   checks the object with HEAD and CRC-64 against the spool and uploads only what the object
-//!   lacks (see [`uploader`](self) docs in `src/stream/uploader.rs`). Another writer's change
+//!   lacks (the rule is in `src/stream/uploader.rs`). Another writer's change
 //!   stops the stream with [`StreamError::Conflict`] and keeps the spool.
 //! * Network failures are retried forever by default ([`Reconnect`]); acknowledged data is only
 //!   deleted from the spool once confirmed in OSS. The spool is bounded
