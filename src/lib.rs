@@ -4,7 +4,7 @@
 //! # Layers
 //!
 //! Lowest first, each a folder; a module imports only from its own layer or lower ones
-//! (`tests/layers.rs` checks it): `protocol` → `io` → `client` → `session` → `js` → `napi`.
+//! (`tests/layers.rs` checks it): `protocol` → `io` → `client` → `session` → `stream` → `js` → `napi`.
 //!
 //! - [`protocol`]: pure functions and types, no I/O — options and their validation, request
 //!   building, [`protocol::signing`], response parsing, [`Error`], [`crc64`].
@@ -12,6 +12,8 @@
 //!   ([`CancellationToken`]), the HTTP transport, [`logging`].
 //! - [`client`]: [`Client`], one request per call.
 //! - [`session`]: [`Appender`], appends that survive lost answers and cancellation.
+//! - [`stream`]: [`AppendStream`], writes spooled on disk and uploaded exactly once across
+//!   crashes and outages.
 //! - `js` and `napi` (feature `napi`): JS values to core types as plain Rust, then the N-API glue.
 //!
 //! Data flows one way: an [`AppendObjectRequest`] is checked (`protocol::validate`), built and
@@ -56,6 +58,7 @@ pub(crate) mod js;
 mod napi;
 pub mod protocol;
 pub mod session;
+pub mod stream;
 
 pub use client::credentials::{
     CredentialsProvider, CredentialsRefresh, ProvidedCredentials, ProviderError,
@@ -75,3 +78,4 @@ pub use protocol::options::{
 pub use protocol::response::{AppendObjectOutput, HeadObjectOutput, SealAppendObjectOutput};
 pub use session::retry::RetryPolicy;
 pub use session::{Appended, Appender, AppenderOptions, SessionError, SessionStats};
+pub use stream::{AppendStream, StreamError, StreamOptions, StreamState};

@@ -814,3 +814,69 @@ fn over_https_with_ca_certs_and_resolve_as_in_production() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("HOST=ADDR"));
 }
+
+/// Whether some spool segment in `dir` holds `needle`.
+fn spool_holds(dir: &std::path::Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            std::fs::read(e.path()).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        })
+    })
+}
+
+#[test]
+fn with_a_spool_input_read_survives_a_killed_run_and_is_uploaded_by_the_next() {
+    let emu = emulator(None);
+    let spool = tempfile::tempdir().unwrap();
+    let dir = spool.path().to_str().unwrap();
+    let key = "spooled/cli.log";
+    let (code, stdout, stderr) =
+        run_with_input(&emu, key, &["--spool", dir, "--flush-ms", "10"], b"first\n");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        format!("position=6 crc64={}", crc64::checksum(b"first\n"))
+    );
+    // A run that cannot reach OSS reads its input into the spool and is killed there.
+    let mut offline = Command::new(env!("CARGO_BIN_EXE_oss-append"))
+        .args([
+            "--region",
+            "cn-hangzhou",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ])
+        .args(["--bucket", BUCKET, "--key", key, "--spool", dir])
+        .env("OSS_ACCESS_KEY_ID", AK)
+        .env("OSS_ACCESS_KEY_SECRET", SK)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = offline.stdin.take().unwrap();
+    stdin.write_all(b"second\n").unwrap();
+    let started = std::time::Instant::now();
+    while !spool_holds(spool.path(), b"second\n") {
+        assert!(started.elapsed() < Duration::from_secs(10), "never spooled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    offline.kill().unwrap();
+    offline.wait().unwrap();
+    assert_eq!(emu.object(BUCKET, key).unwrap().data, b"first\n");
+    let (code, stdout, stderr) =
+        run_with_input(&emu, key, &["--spool", dir, "--flush-ms", "10"], b"third\n");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("left in the spool by an earlier run"),
+        "{stderr}"
+    );
+    let all = b"first\nsecond\nthird\n";
+    assert_eq!(emu.object(BUCKET, key).unwrap().data, all);
+    assert_eq!(
+        stdout.trim(),
+        format!("position={} crc64={}", all.len(), crc64::checksum(all))
+    );
+    // --seal does not go with --spool.
+    let (code, _, stderr) = run_with_input(&emu, key, &["--spool", dir, "--seal"], b"");
+    assert_eq!(code, Some(2), "{stderr}");
+}

@@ -15,7 +15,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The layers of the client crate (`src/`), lowest first. `lib.rs` stands above all of them.
-const CORE_LAYERS: &[&str] = &["protocol", "io", "client", "session", "js", "napi"];
+const CORE_LAYERS: &[&str] = &[
+    "protocol", "io", "client", "session", "stream", "js", "napi",
+];
 
 /// The layers of the emulator crate (`emulator/src/`), lowest first; a layer may be a folder or
 /// a single file. `lib.rs` and `main.rs` stand above all of them.

@@ -31,7 +31,13 @@ with HEAD so nothing is written twice.
 stdin is read as it arrives and appended in blocks: a block goes out as soon as --block-size
 bytes are buffered, or when input has been idle for --flush-ms with something buffered, or
 when the oldest buffered byte has waited --max-delay-ms; at end of input, or on SIGINT/SIGTERM,
-what is buffered is appended and the tool exits.";
+what is buffered is appended and the tool exits.
+
+With --spool DIR the input goes through a durable append stream instead: each block read is
+written to a write-ahead log in DIR (fsynced) before it is uploaded, uploads are retried for as
+long as an outage lasts, and at end of input the tool waits until everything is in OSS. On
+SIGINT/SIGTERM, or when killed, what was read stays in DIR; the next run with the same DIR,
+bucket and key uploads it exactly once before anything new.";
 
 // In `after_help` rather than `long_about` so that `-h` shows it too: scripts depend on it.
 const AFTER_HELP: &str = "\
@@ -161,6 +167,12 @@ pub struct Args {
     /// seal the object at the end (it takes no more appends)
     #[arg(long)]
     pub seal: bool,
+
+    /// spool the input in DIR first (a durable append stream): input read is on disk before
+    /// it is uploaded, outages are ridden out for as long as they last, and a later run with
+    /// the same DIR uploads what an earlier one left; not with --seal
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
 
     /// file to append; none or '-': stdin
     #[arg(value_name = "FILE")]

@@ -10,6 +10,7 @@ mod args;
 mod credentials_command;
 mod progress;
 mod report;
+mod spooled;
 mod stdin;
 
 use std::path::Path;
@@ -110,6 +111,12 @@ async fn run(args: &Args, object: &Object, show_progress: bool) -> Result<(), Fa
             .map_err(|e| e.to_string())
         })
         .map_err(Failure::usage)?;
+    if let Some(dir) = &args.spool {
+        if args.seal {
+            return Err(Failure::usage("--seal cannot be used with --spool".into()));
+        }
+        return spooled::run(&client, args, object, dir, args.file()).await;
+    }
     let mut session = open_session(&client, args, object).await?;
     let (mut outcome, mut tally) = match args.file() {
         Some(path) => {

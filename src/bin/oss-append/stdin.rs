@@ -177,7 +177,7 @@ fn spawn_reader(tx: mpsc::Sender<Input>, read: Arc<AtomicU64>) {
 }
 
 /// Resolves on SIGINT or SIGTERM.
-async fn interrupted() {
+pub async fn interrupted() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -1,0 +1,342 @@
+//! The spool's own thread: every spool operation (writes, fsyncs, checkpoints, reads for the
+//! uploader) runs here, so no caller's async thread ever waits on the disk. Callers send a
+//! [`Command`] and await its `oneshot` answer.
+//!
+//! Group commit: writes are appended as they arrive and answered after the fsync that covers
+//! them. With [`Durability::EachWrite`] each write gets its own fsync; with
+//! [`Durability::GroupCommit`] an idle spool fsyncs at once, and under load at most once per
+//! `interval`, one fsync for every write that arrived since the last. The full policy is
+//! applied here too, in arrival order: with [`FullPolicy::Wait`] a write that does not fit
+//! (and everything after it) waits until a checkpoint frees room.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::{oneshot, watch};
+
+use crate::stream::error::StreamError;
+use crate::stream::options::{Durability, FullPolicy};
+use crate::stream::spool::{Checkpoint, Spool};
+use crate::stream::state::{StreamState, WriteReceipt};
+
+/// Answer channel of a command.
+pub type Reply<T> = oneshot::Sender<Result<T, StreamError>>;
+
+/// What the journal thread is asked to do.
+#[derive(Debug)]
+pub enum Command {
+    /// Spool one write; answered once durable.
+    Write {
+        /// The bytes.
+        data: Bytes,
+        /// Answer.
+        reply: Reply<WriteReceipt>,
+    },
+    /// Answers the stream offset after every write sent before it (once those are spooled).
+    Barrier {
+        /// Answer.
+        reply: Reply<u64>,
+    },
+    /// Write a checkpoint and fsync it (then delete segments it makes unneeded).
+    Checkpoint {
+        /// The checkpoint.
+        checkpoint: Checkpoint,
+        /// Answer.
+        reply: Reply<()>,
+    },
+    /// Whole records from an offset, up to a size (at least one record).
+    Read {
+        /// Stream offset.
+        from: u64,
+        /// Size bound.
+        max: u64,
+        /// Answer.
+        reply: Reply<Bytes>,
+    },
+    /// CRC-64 of spooled bytes.
+    Crc {
+        /// Stream offset.
+        from: u64,
+        /// Length.
+        len: u64,
+        /// Answer.
+        reply: Reply<u64>,
+    },
+}
+
+/// The most commands handled between two fsync decisions.
+const BATCH: usize = 4096;
+
+struct Journal {
+    spool: Spool,
+    durability: Durability,
+    max_spool_bytes: u64,
+    full_policy: FullPolicy,
+    state: Arc<watch::Sender<StreamState>>,
+    /// Written, waiting for the fsync that covers them.
+    unsynced: Vec<(Reply<WriteReceipt>, WriteReceipt)>,
+    /// Writes (and barriers behind them) waiting for room, in order.
+    waiting: VecDeque<Command>,
+    last_fsync: Instant,
+    failed: Option<StreamError>,
+}
+
+/// Runs the journal until every sender is gone; then makes the last writes durable.
+pub fn run(
+    spool: Spool,
+    durability: Durability,
+    max_spool_bytes: u64,
+    full_policy: FullPolicy,
+    state: Arc<watch::Sender<StreamState>>,
+    commands: Receiver<Command>,
+) {
+    let mut j = Journal {
+        spool,
+        durability,
+        max_spool_bytes,
+        full_policy,
+        state,
+        unsynced: Vec::new(),
+        waiting: VecDeque::new(),
+        last_fsync: Instant::now() - Duration::from_secs(1),
+        failed: None,
+    };
+    'outer: loop {
+        let first = match j.fsync_due_in() {
+            None => match commands.recv() {
+                Ok(c) => Some(c),
+                Err(_) => break,
+            },
+            Some(wait) if wait.is_zero() => None,
+            Some(wait) => match commands.recv_timeout(wait) {
+                Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+        };
+        if let Some(c) = first {
+            j.handle(c);
+            for _ in 0..BATCH {
+                match commands.try_recv() {
+                    Ok(c) => j.handle(c),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        j.sync();
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        if j.fsync_due_in().is_some_and(|d| d.is_zero()) {
+            j.sync();
+        }
+    }
+    j.sync();
+    for c in j.waiting.drain(..) {
+        answer_closed(c);
+    }
+}
+
+fn answer_closed(c: Command) {
+    match c {
+        Command::Write { reply, .. } => drop(reply.send(Err(StreamError::Closed))),
+        Command::Barrier { reply } => drop(reply.send(Err(StreamError::Closed))),
+        Command::Checkpoint { reply, .. } => drop(reply.send(Err(StreamError::Closed))),
+        Command::Read { reply, .. } => drop(reply.send(Err(StreamError::Closed))),
+        Command::Crc { reply, .. } => drop(reply.send(Err(StreamError::Closed))),
+    }
+}
+
+impl Journal {
+    /// `None`: nothing waits for an fsync; otherwise how long until the next one is due.
+    fn fsync_due_in(&self) -> Option<Duration> {
+        if self.unsynced.is_empty() {
+            return None;
+        }
+        match self.durability {
+            Durability::EachWrite => Some(Duration::ZERO),
+            Durability::GroupCommit { interval } => {
+                Some((self.last_fsync + interval).saturating_duration_since(Instant::now()))
+            }
+        }
+    }
+
+    fn handle(&mut self, c: Command) {
+        if let Some(e) = &self.failed {
+            let e = e.clone();
+            match c {
+                Command::Write { reply, .. } => drop(reply.send(Err(e))),
+                Command::Barrier { reply } => drop(reply.send(Err(e))),
+                Command::Checkpoint { reply, .. } => drop(reply.send(Err(e))),
+                Command::Read { reply, .. } => drop(reply.send(Err(e))),
+                Command::Crc { reply, .. } => drop(reply.send(Err(e))),
+            }
+            return;
+        }
+        match c {
+            Command::Write { .. } | Command::Barrier { .. } if !self.waiting.is_empty() => {
+                self.waiting.push_back(c)
+            }
+            Command::Write { data, reply } => self.write(data, reply),
+            Command::Barrier { reply } => {
+                let _ = reply.send(Ok(self.spool.end()));
+            }
+            Command::Checkpoint { checkpoint, reply } => {
+                let result = self.spool.checkpoint(checkpoint);
+                let result = result.and_then(|()| self.sync_now());
+                if let Err(e) = &result {
+                    self.fail(e.clone());
+                }
+                let _ = reply.send(result);
+                self.admit_waiting();
+            }
+            Command::Read { from, max, reply } => {
+                let _ = reply.send(self.spool.read_records(from, max).map(Bytes::from));
+            }
+            Command::Crc { from, len, reply } => {
+                let _ = reply.send(self.spool.crc(from, len));
+            }
+        }
+    }
+
+    fn fits(&self, len: u64) -> bool {
+        let pending = self.spool.pending();
+        pending == 0 || pending + len <= self.max_spool_bytes
+    }
+
+    fn write(&mut self, data: Bytes, reply: Reply<WriteReceipt>) {
+        let len = data.len() as u64;
+        if !self.fits(len) {
+            match self.full_policy {
+                FullPolicy::Reject => {
+                    let _ = reply.send(Err(StreamError::SpoolFull {
+                        max_spool_bytes: self.max_spool_bytes,
+                        pending: self.spool.pending(),
+                        len,
+                    }));
+                }
+                FullPolicy::Wait => self.waiting.push_back(Command::Write { data, reply }),
+            }
+            return;
+        }
+        match self.spool.append(&data) {
+            Ok(offset) => {
+                self.unsynced.push((reply, WriteReceipt { offset, len }));
+                if self.durability == Durability::EachWrite {
+                    self.sync();
+                }
+            }
+            Err(e @ StreamError::InvalidOption { .. }) => drop(reply.send(Err(e))),
+            Err(e) => {
+                let _ = reply.send(Err(e.clone()));
+                self.fail(e);
+            }
+        }
+    }
+
+    /// Lets waiting writes in while they fit.
+    fn admit_waiting(&mut self) {
+        while let Some(c) = self.waiting.front() {
+            match c {
+                Command::Write { data, .. } if !self.fits(data.len() as u64) => return,
+                _ => {}
+            }
+            let Some(c) = self.waiting.pop_front() else {
+                return;
+            };
+            match c {
+                Command::Write { data, reply } => self.write(data, reply),
+                Command::Barrier { reply } => drop(reply.send(Ok(self.spool.end()))),
+                other => answer_closed(other),
+            }
+        }
+    }
+
+    fn sync_now(&mut self) -> Result<(), StreamError> {
+        self.spool.sync()?;
+        self.last_fsync = Instant::now();
+        let (end, fsyncs) = (self.spool.end(), self.spool.fsyncs());
+        self.state.send_modify(|s| {
+            s.written = end;
+            s.spooled = end.saturating_sub(s.uploaded);
+            s.fsyncs = fsyncs;
+        });
+        for (reply, receipt) in self.unsynced.drain(..) {
+            let _ = reply.send(Ok(receipt));
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(e) = self.sync_now() {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, e: StreamError) {
+        log::error!("spool failed: {e}");
+        for (reply, _) in self.unsynced.drain(..) {
+            let _ = reply.send(Err(e.clone()));
+        }
+        self.state.send_modify(|s| {
+            s.last_error = Some(e.clone());
+            if s.stopped.is_none() {
+                s.stopped = Some(e.clone());
+            }
+        });
+        self.failed = Some(e);
+    }
+}
+
+/// A handle on the journal thread.
+#[derive(Debug, Clone)]
+pub struct JournalHandle {
+    tx: Sender<Command>,
+}
+
+impl JournalHandle {
+    /// Wraps the sending side.
+    pub fn new(tx: Sender<Command>) -> Self {
+        Self { tx }
+    }
+
+    /// Sends a command; a gone thread answers `Closed`.
+    pub fn send(&self, c: Command) {
+        if let Err(std::sync::mpsc::SendError(c)) = self.tx.send(c) {
+            answer_closed(c);
+        }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, StreamError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(make(reply));
+        rx.await.unwrap_or(Err(StreamError::Closed))
+    }
+
+    /// [`Command::Barrier`].
+    pub async fn barrier(&self) -> Result<u64, StreamError> {
+        self.ask(|reply| Command::Barrier { reply }).await
+    }
+
+    /// [`Command::Checkpoint`].
+    pub async fn checkpoint(&self, checkpoint: Checkpoint) -> Result<(), StreamError> {
+        self.ask(|reply| Command::Checkpoint { checkpoint, reply })
+            .await
+    }
+
+    /// [`Command::Read`].
+    pub async fn read(&self, from: u64, max: u64) -> Result<Bytes, StreamError> {
+        self.ask(|reply| Command::Read { from, max, reply }).await
+    }
+
+    /// [`Command::Crc`].
+    pub async fn crc(&self, from: u64, len: u64) -> Result<u64, StreamError> {
+        self.ask(|reply| Command::Crc { from, len, reply }).await
+    }
+}

@@ -1,0 +1,678 @@
+//! The spool: a write-ahead log of checksummed records in segment files, synchronous (the
+//! stream runs it on its own thread, see `journal`).
+//!
+//! # Format
+//!
+//! The spool directory holds `spool.lock` (an advisory `flock`, held while a stream has the
+//! spool open) and segment files `seg-<id>.wal`, `<id>` a zero-padded decimal number, higher
+//! is newer. A segment is a sequence of records; each record is a 28-byte header followed by
+//! its payload, all integers little-endian:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..4 | magic `OSSP` |
+//! | 4 | format version, 1 |
+//! | 5 | kind: 1 data, 2 checkpoint |
+//! | 6..8 | reserved, 0 |
+//! | 8..12 | payload length |
+//! | 12..20 | stream offset: for data, where its first byte sits in the stream (the spool's bytes counted from its creation); for a checkpoint, the offset it describes |
+//! | 20..28 | CRC-64/XZ ([`crate::protocol::crc64`]) of bytes 0..20 followed by the payload |
+//!
+//! A **data** record's payload is the bytes of one `write`. A **checkpoint** says which
+//! object the stream's data goes to and what is known of it: the data from `offset` on goes
+//! to `bucket`/`key` starting at object position `position`, where the object's CRC-64 is
+//! `crc64`; everything before `offset` is confirmed in OSS. Its payload: object number `u32`
+//! (0 for the first object, +1 per rollover), `position` `u64` (`u64::MAX`: not known yet, the
+//! object is asked before the first upload), `crc64` `u64`, then three strings, each a `u16`
+//! length and UTF-8 bytes: `bucket`, the stream's first key, the current key.
+//!
+//! The latest checkpoint wins. It serves as the stream header (the first record of a spool),
+//! the rollover record (a new key at position 0) and the "uploaded up to" marker (written after
+//! each confirmed append). Every segment's first record is a copy of the latest checkpoint, and
+//! the newest segment always holds one, so deleting old segments never loses it.
+//!
+//! # Replay
+//!
+//! [`Spool::open`] reads every segment in order and checks every record: magic, version, kind,
+//! length, CRC-64, and that data offsets follow each other without gaps. A record that fails in
+//! the newest segment with no valid record after it is a torn write (a crash mid-write, never
+//! acknowledged): the segment is truncated before it. Any other failure is
+//! [`StreamError::SpoolCorrupt`] and the spool is left as it is.
+//!
+//! # Deletion
+//!
+//! A segment other than the newest is deleted once all its data lies before the offset of a
+//! checkpoint that is on disk (fsynced).
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::protocol::crc64::{self, Crc64};
+use crate::stream::error::StreamError;
+use crate::stream::options::MAX_WRITE_BYTES;
+
+/// The record magic.
+pub const MAGIC: [u8; 4] = *b"OSSP";
+/// The format version written and read.
+pub const VERSION: u8 = 1;
+/// Bytes of a record header.
+pub const HEADER_LEN: usize = 28;
+/// Kind byte of a data record.
+pub const KIND_DATA: u8 = 1;
+/// Kind byte of a checkpoint record.
+pub const KIND_CHECKPOINT: u8 = 2;
+/// `Checkpoint::position` when the object's length is not known yet.
+pub const POSITION_UNKNOWN: u64 = u64::MAX;
+/// Longest time `open` waits for another stream (e.g. a just-dropped one in this process) to
+/// let go of the spool.
+pub const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Which object the data from `offset` on goes to, and what is known of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Stream offset: everything before it is confirmed in OSS.
+    pub offset: u64,
+    /// 0 for the stream's first object, +1 per rollover.
+    pub object_number: u32,
+    /// Object length at `offset` ([`POSITION_UNKNOWN`]: not asked yet, nothing uploaded).
+    pub position: u64,
+    /// Object CRC-64 at `offset`.
+    pub crc64: u64,
+    /// Bucket.
+    pub bucket: String,
+    /// The stream's first key (from the options).
+    pub origin_key: String,
+    /// The current object's key.
+    pub key: String,
+}
+
+impl Checkpoint {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32 + self.bucket.len() + 2 * self.key.len());
+        out.extend_from_slice(&self.object_number.to_le_bytes());
+        out.extend_from_slice(&self.position.to_le_bytes());
+        out.extend_from_slice(&self.crc64.to_le_bytes());
+        for s in [&self.bucket, &self.origin_key, &self.key] {
+            out.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        out
+    }
+
+    fn decode(offset: u64, payload: &[u8]) -> Option<Self> {
+        let mut p = payload;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            if p.len() < n {
+                return None;
+            }
+            let (a, b) = p.split_at(n);
+            p = b;
+            Some(a)
+        };
+        let object_number = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let position = u64::from_le_bytes(take(8)?.try_into().ok()?);
+        let crc64 = u64::from_le_bytes(take(8)?.try_into().ok()?);
+        let mut strings = Vec::with_capacity(3);
+        for _ in 0..3 {
+            let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
+            strings.push(String::from_utf8(take(len)?.to_vec()).ok()?);
+        }
+        if !p.is_empty() {
+            return None;
+        }
+        let key = strings.pop()?;
+        let origin_key = strings.pop()?;
+        let bucket = strings.pop()?;
+        Some(Self {
+            offset,
+            object_number,
+            position,
+            crc64,
+            bucket,
+            origin_key,
+            key,
+        })
+    }
+}
+
+/// Encodes one record.
+pub fn encode_record(kind: u8, offset: u64, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(kind);
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&offset.to_le_bytes());
+    let mut crc = Crc64::new();
+    crc.update(&out);
+    crc.update(payload);
+    out.extend_from_slice(&crc.value().to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A record read back: kind, offset, payload range in the buffer.
+struct Parsed {
+    kind: u8,
+    offset: u64,
+    payload: std::ops::Range<usize>,
+}
+
+/// Parses the record at `at`, or says why it is bad.
+fn parse_record(buf: &[u8], at: usize) -> Result<Parsed, String> {
+    let rest = &buf[at..];
+    if rest.len() < HEADER_LEN {
+        return Err(format!("a {}-byte header is cut short", rest.len()));
+    }
+    if rest[0..4] != MAGIC {
+        return Err("bad magic".into());
+    }
+    if rest[4] != VERSION {
+        return Err(format!("unknown format version {}", rest[4]));
+    }
+    let kind = rest[5];
+    if kind != KIND_DATA && kind != KIND_CHECKPOINT {
+        return Err(format!("unknown record kind {kind}"));
+    }
+    let len = u32::from_le_bytes(rest[8..12].try_into().unwrap()) as usize;
+    if len as u64 > MAX_WRITE_BYTES {
+        return Err(format!("payload length {len} above the limit"));
+    }
+    let offset = u64::from_le_bytes(rest[12..20].try_into().unwrap());
+    let stored = u64::from_le_bytes(rest[20..28].try_into().unwrap());
+    if rest.len() < HEADER_LEN + len {
+        return Err(format!(
+            "the {len}-byte payload is cut short at {} bytes",
+            rest.len() - HEADER_LEN
+        ));
+    }
+    let payload = &rest[HEADER_LEN..HEADER_LEN + len];
+    let mut crc = Crc64::new();
+    crc.update(&rest[0..20]);
+    crc.update(payload);
+    if crc.value() != stored {
+        return Err("checksum mismatch".into());
+    }
+    Ok(Parsed {
+        kind,
+        offset,
+        payload: at + HEADER_LEN..at + HEADER_LEN + len,
+    })
+}
+
+/// Whether any valid record starts after `at` (then a bad record at `at` is not a torn tail).
+fn valid_record_after(buf: &[u8], at: usize) -> bool {
+    (at + 1..buf.len().saturating_sub(HEADER_LEN - 1))
+        .any(|i| buf[i..i + 4] == MAGIC && parse_record(buf, i).is_ok())
+}
+
+/// One data record kept for reading: where its bytes are.
+#[derive(Debug, Clone, Copy)]
+struct Extent {
+    offset: u64,
+    segment: u64,
+    file_pos: u64,
+    len: u64,
+}
+
+#[derive(Debug)]
+struct Segment {
+    id: u64,
+    path: PathBuf,
+    /// Stream offset after its last data record (or where it started).
+    data_end: u64,
+}
+
+/// What replay found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replay {
+    /// Segment files read.
+    pub segments: usize,
+    /// Valid records read.
+    pub records: u64,
+    /// Bytes of a torn last record cut away.
+    pub truncated_bytes: u64,
+}
+
+/// The spool, open. Not thread-safe by design: one owner (the journal thread) drives it.
+#[derive(Debug)]
+pub struct Spool {
+    dir: PathBuf,
+    segments: Vec<Segment>,
+    active: Option<File>,
+    active_len: u64,
+    extents: VecDeque<Extent>,
+    end: u64,
+    checkpoint: Option<Checkpoint>,
+    durable_checkpoint_offset: u64,
+    dirty: bool,
+    fsyncs: u64,
+    segment_bytes: u64,
+    readers: HashMap<u64, File>,
+    replay: Replay,
+    _lock: File,
+}
+
+fn segment_name(id: u64) -> String {
+    format!("seg-{id:010}.wal")
+}
+
+fn segment_id(name: &str) -> Option<u64> {
+    name.strip_prefix("seg-")?
+        .strip_suffix(".wal")?
+        .parse()
+        .ok()
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StreamError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StreamError::io("fsync", dir, &e))
+}
+
+fn lock(dir: &Path) -> Result<File, StreamError> {
+    let path = dir.join("spool.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StreamError::io("lock", &path, &e))?;
+    let started = Instant::now();
+    loop {
+        // SAFETY: flock on a file descriptor we own; no memory is passed.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(file);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(StreamError::io("lock", &path, &e));
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(StreamError::SpoolLocked {
+                dir: dir.to_path_buf(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Spool {
+    /// Opens (creating the directory if needed) and replays the spool. A fresh spool has no
+    /// checkpoint: call [`Spool::start`] before writing.
+    pub fn open(dir: &Path, segment_bytes: u64) -> Result<Self, StreamError> {
+        fs::create_dir_all(dir).map_err(|e| StreamError::io("open", dir, &e))?;
+        let lock = lock(dir)?;
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| StreamError::io("open", dir, &e))? {
+            let entry = entry.map_err(|e| StreamError::io("open", dir, &e))?;
+            if let Some(id) = entry.file_name().to_str().and_then(segment_id) {
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        let mut spool = Spool {
+            dir: dir.to_path_buf(),
+            segments: Vec::new(),
+            active: None,
+            active_len: 0,
+            extents: VecDeque::new(),
+            end: 0,
+            checkpoint: None,
+            durable_checkpoint_offset: 0,
+            dirty: false,
+            fsyncs: 0,
+            segment_bytes,
+            readers: HashMap::new(),
+            replay: Replay::default(),
+            _lock: lock,
+        };
+        let mut end: Option<u64> = None;
+        for (i, &id) in ids.iter().enumerate() {
+            let last = i + 1 == ids.len();
+            let path = dir.join(segment_name(id));
+            let mut buf = Vec::new();
+            File::open(&path)
+                .and_then(|mut f| f.read_to_end(&mut buf))
+                .map_err(|e| StreamError::io("read", &path, &e))?;
+            let mut at = 0usize;
+            while at < buf.len() {
+                let corrupt = |reason: String| StreamError::SpoolCorrupt {
+                    segment: path.clone(),
+                    file_offset: at as u64,
+                    reason,
+                };
+                let record = match parse_record(&buf, at) {
+                    Ok(r) => r,
+                    Err(reason) if last && !valid_record_after(&buf, at) => {
+                        let cut = buf.len() - at;
+                        log::warn!(
+                            "spool: dropping a torn last record ({cut} bytes, {reason}) in {}",
+                            path.display()
+                        );
+                        let f = OpenOptions::new()
+                            .write(true)
+                            .open(&path)
+                            .map_err(|e| StreamError::io("open", &path, &e))?;
+                        f.set_len(at as u64)
+                            .and_then(|()| f.sync_all())
+                            .map_err(|e| StreamError::io("write", &path, &e))?;
+                        spool.replay.truncated_bytes = cut as u64;
+                        buf.truncate(at);
+                        break;
+                    }
+                    Err(reason) => return Err(corrupt(reason)),
+                };
+                let payload = &buf[record.payload.clone()];
+                match record.kind {
+                    KIND_DATA => {
+                        if let Some(e) = end {
+                            if record.offset != e {
+                                return Err(corrupt(format!(
+                                    "data record at stream offset {}, expected {e}",
+                                    record.offset
+                                )));
+                            }
+                        }
+                        let len = payload.len() as u64;
+                        spool.extents.push_back(Extent {
+                            offset: record.offset,
+                            segment: id,
+                            file_pos: record.payload.start as u64,
+                            len,
+                        });
+                        end = Some(record.offset + len);
+                    }
+                    _ => {
+                        let Some(cp) = Checkpoint::decode(record.offset, payload) else {
+                            return Err(corrupt("malformed checkpoint".into()));
+                        };
+                        if end.is_some_and(|e| cp.offset > e) {
+                            return Err(corrupt(format!(
+                                "checkpoint at stream offset {} past the data's end",
+                                cp.offset
+                            )));
+                        }
+                        spool.checkpoint = Some(cp);
+                    }
+                }
+                spool.replay.records += 1;
+                at = record.payload.end;
+            }
+            spool.segments.push(Segment {
+                id,
+                path,
+                data_end: end.unwrap_or_else(|| spool.checkpoint.as_ref().map_or(0, |c| c.offset)),
+            });
+            if last {
+                spool.active_len = buf.len() as u64;
+            }
+        }
+        spool.replay.segments = ids.len();
+        // Data sets the end; with none left (all uploaded), the latest checkpoint does.
+        spool.end = end.unwrap_or_else(|| spool.checkpoint.as_ref().map_or(0, |c| c.offset));
+        match spool.checkpoint.clone() {
+            None if !spool.extents.is_empty() => {
+                return Err(StreamError::SpoolCorrupt {
+                    segment: dir.to_path_buf(),
+                    file_offset: 0,
+                    reason: "data records without any checkpoint".into(),
+                })
+            }
+            None => {}
+            Some(cp) => {
+                let cp_offset = cp.offset;
+                if spool.extents.front().is_some_and(|x| x.offset > cp_offset) {
+                    return Err(StreamError::SpoolCorrupt {
+                        segment: dir.to_path_buf(),
+                        file_offset: 0,
+                        reason: format!(
+                            "data from stream offset {cp_offset} is missing (the oldest \
+                             segment starts later)"
+                        ),
+                    });
+                }
+                spool.durable_checkpoint_offset = cp_offset;
+                spool.drop_extents_before(cp_offset);
+                // The newest segment must hold the latest checkpoint (it may have been torn).
+                spool.open_active()?;
+                spool.checkpoint(cp)?;
+                spool.sync()?;
+            }
+        }
+        Ok(spool)
+    }
+
+    /// What replay found.
+    pub fn replay(&self) -> &Replay {
+        &self.replay
+    }
+
+    /// The latest checkpoint (`None` on a fresh spool).
+    pub fn latest_checkpoint(&self) -> Option<&Checkpoint> {
+        self.checkpoint.as_ref()
+    }
+
+    /// Stream offset after the last data byte written.
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// fsyncs done since open.
+    pub fn fsyncs(&self) -> u64 {
+        self.fsyncs
+    }
+
+    /// Segment files present.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// Bytes not yet confirmed in OSS (end − latest checkpoint's offset).
+    pub fn pending(&self) -> u64 {
+        self.end
+            - self
+                .checkpoint
+                .as_ref()
+                .map_or(self.end, |c| c.offset.min(self.end))
+    }
+
+    /// Starts a fresh spool with its first checkpoint (durable when this returns).
+    pub fn start(&mut self, checkpoint: Checkpoint) -> Result<(), StreamError> {
+        self.end = checkpoint.offset;
+        self.new_segment(Some(checkpoint))?;
+        self.sync()
+    }
+
+    fn open_active(&mut self) -> Result<(), StreamError> {
+        match self.segments.last() {
+            Some(seg) => {
+                let f = OpenOptions::new()
+                    .append(true)
+                    .open(&seg.path)
+                    .map_err(|e| StreamError::io("open", &seg.path, &e))?;
+                self.active = Some(f);
+                Ok(())
+            }
+            None => self.new_segment(None),
+        }
+    }
+
+    /// Creates the next segment, its first record a copy of `checkpoint` (or the latest).
+    fn new_segment(&mut self, checkpoint: Option<Checkpoint>) -> Result<(), StreamError> {
+        let id = self.segments.last().map_or(1, |s| s.id + 1);
+        let path = self.dir.join(segment_name(id));
+        let f = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| StreamError::io("open", &path, &e))?;
+        sync_dir(&self.dir)?;
+        self.segments.push(Segment {
+            id,
+            path,
+            data_end: self.end,
+        });
+        self.active = Some(f);
+        self.active_len = 0;
+        if let Some(cp) = checkpoint.or_else(|| self.checkpoint.clone()) {
+            self.checkpoint(cp)?;
+        }
+        Ok(())
+    }
+
+    fn write_record(&mut self, kind: u8, offset: u64, payload: &[u8]) -> Result<u64, StreamError> {
+        let record = encode_record(kind, offset, payload);
+        let seg = self.segments.last().expect("an active segment");
+        let f = self.active.as_mut().expect("an active segment");
+        f.write_all(&record)
+            .map_err(|e| StreamError::io("write", &seg.path, &e))?;
+        let payload_pos = self.active_len + HEADER_LEN as u64;
+        self.active_len += record.len() as u64;
+        self.dirty = true;
+        Ok(payload_pos)
+    }
+
+    /// Appends one data record (not yet durable: see [`Spool::sync`]); returns its offset.
+    pub fn append(&mut self, data: &[u8]) -> Result<u64, StreamError> {
+        assert!(self.checkpoint.is_some(), "Spool::start first");
+        if data.len() as u64 > MAX_WRITE_BYTES {
+            return Err(StreamError::invalid(
+                "data",
+                format!("one write is at most {MAX_WRITE_BYTES} bytes"),
+            ));
+        }
+        let offset = self.end;
+        let file_pos = self.write_record(KIND_DATA, offset, data)?;
+        let seg = self.segments.last_mut().expect("an active segment");
+        self.end += data.len() as u64;
+        seg.data_end = self.end;
+        self.extents.push_back(Extent {
+            offset,
+            segment: seg.id,
+            file_pos,
+            len: data.len() as u64,
+        });
+        Ok(offset)
+    }
+
+    /// Appends a checkpoint record (durable after the next [`Spool::sync`]).
+    pub fn checkpoint(&mut self, checkpoint: Checkpoint) -> Result<(), StreamError> {
+        assert!(checkpoint.offset <= self.end, "checkpoint past the end");
+        self.write_record(KIND_CHECKPOINT, checkpoint.offset, &checkpoint.encode())?;
+        self.drop_extents_before(checkpoint.offset);
+        self.checkpoint = Some(checkpoint);
+        Ok(())
+    }
+
+    fn drop_extents_before(&mut self, offset: u64) {
+        while self
+            .extents
+            .front()
+            .is_some_and(|x| x.offset + x.len <= offset)
+        {
+            self.extents.pop_front();
+        }
+    }
+
+    /// Makes everything written durable (one fdatasync if anything changed), then starts a new
+    /// segment if the active one is full and deletes segments wholly confirmed in OSS.
+    pub fn sync(&mut self) -> Result<(), StreamError> {
+        if self.dirty {
+            let seg = self.segments.last().expect("an active segment");
+            self.active
+                .as_ref()
+                .expect("an active segment")
+                .sync_data()
+                .map_err(|e| StreamError::io("fsync", &seg.path, &e))?;
+            self.fsyncs += 1;
+            self.dirty = false;
+            if let Some(cp) = &self.checkpoint {
+                self.durable_checkpoint_offset = cp.offset;
+            }
+            if self.active_len >= self.segment_bytes {
+                self.new_segment(None)?;
+                return self.sync();
+            }
+        }
+        self.release()
+    }
+
+    fn release(&mut self) -> Result<(), StreamError> {
+        while self.segments.len() > 1 && self.segments[0].data_end <= self.durable_checkpoint_offset
+        {
+            let seg = self.segments.remove(0);
+            self.readers.remove(&seg.id);
+            fs::remove_file(&seg.path).map_err(|e| StreamError::io("remove", &seg.path, &e))?;
+        }
+        Ok(())
+    }
+
+    fn reader(&mut self, segment: u64) -> Result<&File, StreamError> {
+        if !self.readers.contains_key(&segment) {
+            let path = self.dir.join(segment_name(segment));
+            let f = File::open(&path).map_err(|e| StreamError::io("read", &path, &e))?;
+            self.readers.insert(segment, f);
+        }
+        Ok(&self.readers[&segment])
+    }
+
+    /// Whole data records from stream offset `from` (which must start a record or lie in the
+    /// first one), at least one, more while the total stays within `max`.
+    pub fn read_records(&mut self, from: u64, max: u64) -> Result<Vec<u8>, StreamError> {
+        let first = self.extents.partition_point(|x| x.offset + x.len <= from);
+        let mut out = Vec::new();
+        let mut at = from;
+        for i in first..self.extents.len() {
+            let x = self.extents[i];
+            let skip = at - x.offset;
+            let len = x.len - skip;
+            if !out.is_empty() && out.len() as u64 + len > max {
+                break;
+            }
+            let start = out.len();
+            out.resize(start + len as usize, 0);
+            let path = self.dir.join(segment_name(x.segment));
+            self.reader(x.segment)?
+                .read_exact_at(&mut out[start..], x.file_pos + skip)
+                .map_err(|e| StreamError::io("read", &path, &e))?;
+            at += len;
+        }
+        Ok(out)
+    }
+
+    /// CRC-64 of the `len` stream bytes from `from` (`len` at most what is spooled there).
+    pub fn crc(&mut self, from: u64, len: u64) -> Result<u64, StreamError> {
+        let mut crc = Crc64::new();
+        let (mut at, stop) = (from, from + len);
+        while at < stop {
+            let chunk = self.read_records(at, (stop - at).min(1 << 20))?;
+            if chunk.is_empty() {
+                break;
+            }
+            let take = chunk.len().min((stop - at) as usize);
+            crc.update(&chunk[..take]);
+            at += take as u64;
+        }
+        if at != stop {
+            return Err(StreamError::SpoolCorrupt {
+                segment: self.dir.clone(),
+                file_offset: 0,
+                reason: format!("stream bytes {from}..{stop} are not all in the spool"),
+            });
+        }
+        Ok(crc.value())
+    }
+}
+
+/// CRC-64 of an object made of a part with CRC `a` followed by `b_len` bytes with CRC `b`.
+pub fn combine(a: u64, b: u64, b_len: u64) -> u64 {
+    crc64::combine(a, b, b_len)
+}
