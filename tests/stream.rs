@@ -28,6 +28,7 @@ fn first_checkpoint() -> Checkpoint {
         bucket: "b".into(),
         origin_key: "k".into(),
         key: "k".into(),
+        started_ms: 1_700_000_000_000,
     }
 }
 
@@ -515,6 +516,7 @@ async fn rollover_continues_at_the_next_key_and_seals_the_full_one() {
                     max_object_bytes: 1000,
                     seal: true,
                     key_template: "{key}.{n}".into(),
+                    ..Rollover::default()
                 }),
         )
         .await
@@ -542,6 +544,7 @@ async fn rollover_continues_at_the_next_key_and_seals_the_full_one() {
             max_object_bytes: 1000,
             seal: true,
             key_template: "{key}.{n}".into(),
+            ..Rollover::default()
         }))
         .await
         .unwrap();
@@ -549,6 +552,48 @@ async fn rollover_continues_at_the_next_key_and_seals_the_full_one() {
     stream.write("tail").await.unwrap();
     stream.close().await.unwrap();
     assert!(data(&emu, "roll.log.3").ends_with(b"tail"));
+}
+
+#[tokio::test]
+async fn rollover_by_age_moves_on_with_the_next_data_and_keeps_the_clock_across_restarts() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let by_age = || Rollover {
+        max_age: Some(Duration::from_millis(400)),
+        key_template: "{key}-{n}".into(),
+        ..Rollover::default()
+    };
+    let c = client(&emu);
+    let open = || {
+        c.append_stream(
+            options("aged.log", dir.path())
+                .with_coalescing(1 << 20, Duration::ZERO)
+                .with_rollover(by_age()),
+        )
+    };
+    let stream = open().await.unwrap();
+    stream.write("first ").await.unwrap();
+    stream.write("object").await.unwrap();
+    stream.flush().await.unwrap();
+    assert_eq!(stream.state().key, "aged.log");
+    // Within the age: same object.
+    stream.write("!").await.unwrap();
+    stream.flush().await.unwrap();
+    assert_eq!(stream.state().object_number, 0);
+    // Dropped without close; the object's age keeps counting in the spool.
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stream = open().await.unwrap();
+    assert_eq!(
+        stream.state().key,
+        "aged.log",
+        "no data yet: no rollover yet"
+    );
+    stream.write("second").await.unwrap();
+    let state = stream.close().await.unwrap();
+    assert_eq!((state.object_number, state.key.as_str()), (1, "aged.log-1"));
+    assert_eq!(data(&emu, "aged.log"), b"first object!");
+    assert_eq!(data(&emu, "aged.log-1"), b"second");
 }
 
 /// What a binding relies on: the stream is `Send + Sync`, a write's future is `Send + 'static`,

@@ -148,6 +148,7 @@ impl AppendStream {
                         bucket,
                         origin_key: key.clone(),
                         key,
+                        started_ms: crate::stream::spool::now_ms(),
                     })?;
                     Ok(spool)
                 }

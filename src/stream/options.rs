@@ -84,6 +84,10 @@ pub struct Rollover {
     /// default, 5 GiB, OSS's limit for appendable objects). A single write larger than this
     /// still goes into one object (as long as it fits 5 GiB).
     pub max_object_bytes: u64,
+    /// Also start the next object once the current one is this old, counted from when the
+    /// stream began it (across restarts: the time is in the spool). Checked before each
+    /// upload, so an idle stream moves on with its next data. `None`: by size only.
+    pub max_age: Option<Duration>,
     /// Seal each full object (`SealAppendObject`) after moving on.
     pub seal: bool,
     /// The next key: `{key}` is the stream's key (from the options), `{n}` the object's number
@@ -95,6 +99,7 @@ impl Default for Rollover {
     fn default() -> Self {
         Self {
             max_object_bytes: MAX_APPENDABLE_SIZE,
+            max_age: None,
             seal: false,
             key_template: "{key}.{n}".into(),
         }

@@ -24,7 +24,9 @@
 //! `crc64`; everything before `offset` is confirmed in OSS. Its payload: object number `u32`
 //! (0 for the first object, +1 per rollover), `position` `u64` (`u64::MAX`: not known yet, the
 //! object is asked before the first upload), `crc64` `u64`, then three strings, each a `u16`
-//! length and UTF-8 bytes: `bucket`, the stream's first key, the current key.
+//! length and UTF-8 bytes: `bucket`, the stream's first key, the current key; then `started`
+//! `u64`, when the stream began the current object (milliseconds since 1970: the clock of
+//! rollover by age, kept across restarts).
 //!
 //! The latest checkpoint wins. It serves as the stream header (the first record of a spool),
 //! the rollover record (a new key at position 0) and the "uploaded up to" marker (written after
@@ -89,6 +91,15 @@ pub struct Checkpoint {
     pub origin_key: String,
     /// The current object's key.
     pub key: String,
+    /// When the stream began the current object, milliseconds since 1970 (rollover by age).
+    pub started_ms: u64,
+}
+
+/// Now, in milliseconds since 1970 (0 if the clock is before 1970).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Checkpoint {
@@ -101,6 +112,7 @@ impl Checkpoint {
             out.extend_from_slice(&(s.len() as u16).to_le_bytes());
             out.extend_from_slice(s.as_bytes());
         }
+        out.extend_from_slice(&self.started_ms.to_le_bytes());
         out
     }
 
@@ -122,6 +134,7 @@ impl Checkpoint {
             let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
             strings.push(String::from_utf8(take(len)?.to_vec()).ok()?);
         }
+        let started_ms = u64::from_le_bytes(take(8)?.try_into().ok()?);
         if !p.is_empty() {
             return None;
         }
@@ -136,6 +149,7 @@ impl Checkpoint {
             bucket,
             origin_key,
             key,
+            started_ms,
         })
     }
 }

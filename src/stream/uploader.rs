@@ -15,7 +15,7 @@
 //! and the spool stays as it is.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -28,7 +28,7 @@ use crate::session::{Appender, AppenderOptions, SessionError};
 use crate::stream::error::StreamError;
 use crate::stream::journal::JournalHandle;
 use crate::stream::options::StreamOptions;
-use crate::stream::spool::{combine, Checkpoint, POSITION_UNKNOWN};
+use crate::stream::spool::{combine, now_ms, Checkpoint, POSITION_UNKNOWN};
 use crate::stream::state::StreamState;
 
 /// What a failed step means for the task.
@@ -153,6 +153,10 @@ impl Uploader {
         if let Some(roll) = &self.options.rollover {
             let room = roll.max_object_bytes.saturating_sub(position);
             if room == 0 {
+                return self.rollover().await;
+            }
+            let age = Duration::from_millis(now_ms().saturating_sub(self.checkpoint.started_ms));
+            if position > 0 && roll.max_age.is_some_and(|limit| age >= limit) {
                 return self.rollover().await;
             }
             max = max.min(room);
@@ -334,7 +338,7 @@ impl Uploader {
         let n = self.checkpoint.object_number + 1;
         let key = roll.key_for(&self.checkpoint.origin_key, n);
         log::info!(
-            "append stream: object full at {} bytes, continuing at object {n}",
+            "append stream: object done at {} bytes, continuing at object {n}",
             self.checkpoint.position
         );
         let next = Checkpoint {
@@ -342,6 +346,7 @@ impl Uploader {
             key,
             position: 0,
             crc64: 0,
+            started_ms: now_ms(),
             ..self.checkpoint.clone()
         };
         self.commit(next).await?;
