@@ -12,7 +12,8 @@ use std::time::Duration;
 use common::*;
 use oss_append::stream::spool::{Checkpoint, Spool, POSITION_UNKNOWN};
 use oss_append::stream::{
-    AppendStream, Durability, FullPolicy, Reconnect, Rollover, StreamError, StreamOptions,
+    AppendStream, Durability, FullPolicy, NextKey, NextKeyFn, NextKeyFuture, Reconnect, Rollover,
+    StreamError, StreamOptions,
 };
 use oss_append::{AppendObjectRequest, Client, ClientConfig, Credentials, RetryPolicy};
 use oss_emulator::{Fault, RunningEmulator};
@@ -594,6 +595,71 @@ async fn rollover_by_age_moves_on_with_the_next_data_and_keeps_the_clock_across_
     assert_eq!((state.object_number, state.key.as_str()), (1, "aged.log-1"));
     assert_eq!(data(&emu, "aged.log"), b"first object!");
     assert_eq!(data(&emu, "aged.log-1"), b"second");
+}
+
+/// Names the next objects `parts/<n>` and fails the first time it is asked, like an app whose
+/// naming service is briefly unreachable.
+struct PartNames {
+    calls: std::sync::atomic::AtomicU32,
+}
+
+impl NextKey for PartNames {
+    fn next_key(&self, key: &str, n: u32) -> NextKeyFuture {
+        let call = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let answer = if call == 0 {
+            Err("naming service unreachable".to_owned())
+        } else {
+            Ok(format!("parts/{key}/{n:04}"))
+        };
+        Box::pin(async move { answer })
+    }
+}
+
+#[tokio::test]
+async fn rollover_asks_a_callback_for_the_next_key_and_retries_when_it_fails() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let names = std::sync::Arc::new(PartNames {
+        calls: std::sync::atomic::AtomicU32::new(0),
+    });
+    let stream = client(&emu)
+        .append_stream(
+            options("cb.log", dir.path())
+                .with_coalescing(1 << 20, Duration::ZERO)
+                .with_reconnect(Reconnect {
+                    initial_backoff: Duration::from_millis(20),
+                    ..Reconnect::default()
+                })
+                .with_rollover(Rollover {
+                    max_object_bytes: 500,
+                    next_key: Some(NextKeyFn(names.clone())),
+                    ..Rollover::default()
+                }),
+        )
+        .await
+        .unwrap();
+    let mut expected = Vec::new();
+    for i in 0..4u64 {
+        let chunk = pattern(300, i);
+        expected.extend_from_slice(&chunk);
+        stream.write(chunk).await.unwrap();
+        stream.flush().await.unwrap();
+    }
+    let state = stream.close().await.unwrap();
+    assert_eq!(state.key, "parts/cb.log/0003");
+    let mut joined = data(&emu, "cb.log");
+    for n in 1..=3 {
+        joined.extend_from_slice(&data(&emu, &format!("parts/cb.log/{n:04}")));
+    }
+    assert_eq!(
+        joined, expected,
+        "every record once, in order, across the objects"
+    );
+    assert_eq!(
+        names.calls.load(std::sync::atomic::Ordering::SeqCst),
+        4,
+        "one failed call, then one per rollover"
+    );
 }
 
 /// What a binding relies on: the stream is `Send + Sync`, a write's future is `Send + 'static`,

@@ -47,9 +47,9 @@ mod uploader;
 
 pub use error::StreamError;
 pub use options::{
-    Durability, FullPolicy, Reconnect, Rollover, StreamOptions, DEFAULT_GROUP_COMMIT,
-    DEFAULT_MAX_APPEND_BYTES, DEFAULT_MAX_DELAY, DEFAULT_MAX_SPOOL_BYTES, DEFAULT_SEGMENT_BYTES,
-    MAX_WRITE_BYTES,
+    Durability, FullPolicy, NextKey, NextKeyFn, NextKeyFuture, Reconnect, Rollover, StreamOptions,
+    DEFAULT_GROUP_COMMIT, DEFAULT_MAX_APPEND_BYTES, DEFAULT_MAX_DELAY, DEFAULT_MAX_SPOOL_BYTES,
+    DEFAULT_SEGMENT_BYTES, MAX_WRITE_BYTES,
 };
 pub use spool::Replay;
 pub use state::{StreamState, WriteReceipt};

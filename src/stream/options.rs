@@ -77,6 +77,39 @@ impl Default for Reconnect {
     }
 }
 
+/// What a next-key callback answers: the key of the next object, or why there is none yet
+/// (the stream retries the rollover with backoff).
+pub type NextKeyFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
+
+/// An app's choice of the next object's key (instead of [`Rollover::key_template`]), asked once
+/// per rollover with the stream's first key and the next object's number (1, 2, …). The key it
+/// gives is checked as every key is, and recorded in the spool before anything goes there, so
+/// a restart continues at it without asking again.
+pub trait NextKey: Send + Sync + 'static {
+    /// The key of object number `n`.
+    fn next_key(&self, key: &str, n: u32) -> NextKeyFuture;
+}
+
+/// A shared [`NextKey`] in a [`Rollover`]; `Debug` shows only that there is one, and two are
+/// equal when they are the same callback.
+#[derive(Clone)]
+pub struct NextKeyFn(pub std::sync::Arc<dyn NextKey>);
+
+impl std::fmt::Debug for NextKeyFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NextKeyFn(<callback>)")
+    }
+}
+
+impl PartialEq for NextKeyFn {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for NextKeyFn {}
+
 /// Continuing at a new object when the current one is full.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollover {
@@ -93,6 +126,8 @@ pub struct Rollover {
     /// The next key: `{key}` is the stream's key (from the options), `{n}` the object's number
     /// (1 for the first rollover). Must contain `{n}`.
     pub key_template: String,
+    /// Asked for the next key instead of `key_template`, when set.
+    pub next_key: Option<NextKeyFn>,
 }
 
 impl Default for Rollover {
@@ -102,6 +137,7 @@ impl Default for Rollover {
             max_age: None,
             seal: false,
             key_template: "{key}.{n}".into(),
+            next_key: None,
         }
     }
 }

@@ -336,7 +336,26 @@ impl Uploader {
     async fn rollover(&mut self) -> Result<(), Step> {
         let roll = self.options.rollover.clone().expect("rollover configured");
         let n = self.checkpoint.object_number + 1;
-        let key = roll.key_for(&self.checkpoint.origin_key, n);
+        let key = match &roll.next_key {
+            None => roll.key_for(&self.checkpoint.origin_key, n),
+            Some(callback) => {
+                let asked = callback.0.next_key(&self.checkpoint.origin_key, n);
+                let key = asked.await.map_err(|e| {
+                    Step::Retry(format!("the next-key callback failed for object {n}: {e}"))
+                })?;
+                crate::protocol::validate::key(&key).map_err(|e| {
+                    Step::Retry(format!(
+                        "the next-key callback gave a bad key for object {n}: {e}"
+                    ))
+                })?;
+                if key == self.checkpoint.key {
+                    return Err(Step::Retry(format!(
+                        "the next-key callback gave the current key {key:?} for object {n}"
+                    )));
+                }
+                key
+            }
+        };
         log::info!(
             "append stream: object done at {} bytes, continuing at object {n}",
             self.checkpoint.position
