@@ -1,7 +1,8 @@
 //! The kill harness: a child process (this test binary again, running `child`) writes a seeded
 //! sequence of records to an append stream and prints each acknowledged write's index; the
 //! parent SIGKILLs it at random points (while it opens and recovers, mid-write, mid-fsync,
-//! mid-upload) 50 times, with emulator restarts in the mix, starting it again on the same spool
+//! mid-upload) 50 times, with emulator restarts and scripted faults (lost answers, 503s after
+//! commit, resets mid-body) in the mix, starting it again on the same spool
 //! each time. A last child flushes and closes. The object must then be exactly the records
 //! 0..n in order for some n covering every acknowledged one: nothing lost, nothing doubled,
 //! unacknowledged writes at most once and only after all acknowledged ones.
@@ -134,7 +135,12 @@ async fn killed_at_random_points_the_object_is_exactly_the_acknowledged_writes()
         return;
     }
     let spool = tempfile::tempdir().unwrap();
-    let seed = 0x5EED_u64;
+    // The seed of the records and of the kill points: STREAM_KILL_SEED_BASE picks another run.
+    let seed = std::env::var("STREAM_KILL_SEED_BASE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5EED_u64);
+    println!("stream kill harness: seed {seed}");
     let mut rng = seed;
     let mut next = move || {
         rng ^= rng << 13;
@@ -180,6 +186,22 @@ async fn killed_at_random_points_the_object_is_exactly_the_acknowledged_writes()
             }
             start
         });
+        // Scripted faults in the mix: lost answers (applied, not answered), 503s that lie about
+        // the outcome, and resets mid-body, each hitting the next appends the child sends.
+        match round % 8 {
+            1 => emu.inject(oss_emulator::Fault::drop_after_commit().times(2)),
+            3 => emu.inject(
+                oss_emulator::Fault::new(oss_emulator::FaultAction::Status {
+                    status: 503,
+                    after_commit: true,
+                })
+                .times(2),
+            ),
+            7 => emu.inject(oss_emulator::Fault::new(
+                oss_emulator::FaultAction::ResetMidBody { after_bytes: None },
+            )),
+            _ => {}
+        }
         if round % 8 == 5 {
             restarts += 1;
             let emu = emu.clone();
@@ -203,7 +225,8 @@ async fn killed_at_random_points_the_object_is_exactly_the_acknowledged_writes()
             "the harness ran too long"
         );
     }
-    // Let any restart finish, then the last child uploads everything.
+    // Let any restart finish, then the last child uploads everything (faults still queued fire
+    // on it, and must not change the outcome either).
     tokio::time::sleep(Duration::from_millis(400)).await;
     let mut child = spawn(KILLS as u64, true);
     let stdout = child.stdout.take().unwrap();
@@ -247,8 +270,9 @@ async fn killed_at_random_points_the_object_is_exactly_the_acknowledged_writes()
         "record {acked} was acknowledged but the object ends at record {n}"
     );
     println!(
-        "{KILLS} kills, {restarts} emulator restarts, {acked} acknowledged, {n} records in the \
-         object, {:?}",
+        "{KILLS} kills, {restarts} emulator restarts, {} faults fired, {acked} acknowledged, {n} \
+         records in the object, {:?}",
+        emu.fired_faults().len(),
         started.elapsed()
     );
 }
