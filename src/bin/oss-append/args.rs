@@ -11,8 +11,6 @@ use oss_append::session::retry::{DEFAULT_DEADLINE, DEFAULT_MAX_RETRIES};
 
 use oss_append::{ClientConfig, Credentials, Error, RetryPolicy, SignatureVersion};
 
-use crate::stdin::Batching;
-
 const USAGE: &str = "\
 oss-append --bucket NAME --key KEY [OPTIONS] [FILE]
        tail -f app.log | oss-append --region cn-hangzhou --bucket NAME --key logs/app.log";
@@ -391,6 +389,17 @@ fn accepted(policy: RetryPolicy) -> Result<(), String> {
         Error::InvalidArgument { rule, .. } => rule,
         other => other.to_string(),
     })
+}
+
+/// When buffered stdin goes out.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// A block goes out as soon as this many bytes are buffered.
+    pub block_size: usize,
+    /// ... or after input was idle this long with something buffered ...
+    pub flush_after: Duration,
+    /// ... or once the oldest buffered byte waited this long.
+    pub max_delay: Duration,
 }
 
 #[cfg(test)]

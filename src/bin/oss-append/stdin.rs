@@ -9,19 +9,9 @@ use bytes::Bytes;
 use oss_append::{crc64, Appender, SessionError};
 use tokio::sync::mpsc;
 
+use crate::args::Batching;
 use crate::progress::StreamCounter;
 use crate::report::Tally;
-
-/// When buffered stdin goes out.
-#[derive(Debug, Clone, Copy)]
-pub struct Batching {
-    /// A block goes out as soon as this many bytes are buffered.
-    pub block_size: usize,
-    /// ... or after input was idle this long with something buffered ...
-    pub flush_after: Duration,
-    /// ... or once the oldest buffered byte waited this long.
-    pub max_delay: Duration,
-}
 
 /// Why streaming stopped early.
 #[derive(Debug)]
