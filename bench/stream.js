@@ -19,8 +19,10 @@
 //   node bench/stream.js [--writes N] [--rtt-ms 40] [--paced-rate N] [--paced-seconds N]
 //                        [--loop-seconds N] [--max-delay-ms 50] [--out FILE]
 //
-// Needs ./build.sh node --release and cargo build --release -p oss-emulator (bench/stream.sh
-// does both). Results go into bench/results.json under `stream` (the rest is kept).
+// Needs `./build.sh node --release`, `cargo build --release -p oss-emulator` and, for the ali-oss
+// loop, `(cd bench && npm ci)`. It also probes this disk's fsync (100 x 4 KiB write + fsync in
+// the temp dir): a group-committed write() cannot resolve faster than one fsync. Results go into
+// bench/results.json under `stream` (the rest is kept).
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -67,6 +69,23 @@ function payloads(n) {
     out[i] = `${String(i).padStart(8, '0')} ${'l'.repeat(len - 10)}\n`;
   }
   return out;
+}
+
+/** 100 x (4 KiB write + fsync) in `dir`: what one group commit costs on this disk at least. */
+function fsyncProbe(dir) {
+  const file = path.join(dir, 'fsync-probe');
+  const fd = fs.openSync(file, 'w');
+  const block = Buffer.alloc(4096, 1);
+  const ms = [];
+  for (let i = 0; i < 100; i++) {
+    fs.writeSync(fd, block);
+    const t = performance.now();
+    fs.fsyncSync(fd);
+    ms.push(performance.now() - t);
+  }
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  return { p50Ms: median(ms), p99Ms: percentile(ms, 99) };
 }
 
 function cpuSeconds() {
@@ -182,7 +201,8 @@ async function main() {
   const endpoint = `http://127.0.0.1:${proxy.port}`;
   const client = new Client({ accessKeyId: AK, accessKeySecret: SK, region: 'cn-hangzhou', endpoint, pathStyle: true });
   const lines = payloads(o.writes);
-  const res = { machine: machine(), options: o };
+  const res = { machine: machine(), options: o, fsyncProbe: fsyncProbe(work) };
+  log(`fsync probe: p50 ${fmt(res.fsyncProbe.p50Ms)} ms, p99 ${fmt(res.fsyncProbe.p99Ms)} ms`);
   try {
     log(`1. stream burst: ${o.writes} writes at ${o.rttMs} ms RTT`);
     res.burst = await burst(client, o, path.join(work, 'spool-burst'), lines);
@@ -222,7 +242,8 @@ async function main() {
   const b = res.burst;
   const p = res.paced;
   const L = [];
-  L.push(`stream at ${o.rttMs} ms RTT (latency proxy, no cap), maxDelayMs ${o.maxDelayMs}, group commit 2 ms`);
+  L.push(`stream at ${o.rttMs} ms RTT (latency proxy, no cap), maxDelayMs ${o.maxDelayMs}, group commit 2 ms; ` +
+    `this disk's fsync p50 ${fmt(res.fsyncProbe.p50Ms)} ms, p99 ${fmt(res.fsyncProbe.p99Ms)} ms`);
   L.push(`  burst:  ${b.writes} writes, ${fmt(b.bytes / MiB)} MiB in ${fmt(b.seconds)} s (acked in ${fmt(b.ackSeconds)} s): ` +
     `${fmt(b.writesPerS, 0)} writes/s, ${fmt(b.mibPerS)} MiB/s, ${b.appends} appends, ${b.fsyncs} fsyncs, ` +
     `client CPU ${fmt(b.clientCpuMsPerMiB, 1)} ms/MiB`);
