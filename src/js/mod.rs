@@ -13,5 +13,7 @@ pub mod numbers;
 pub mod request_error;
 pub mod resolver;
 pub mod session_options;
+pub mod stream_options;
+pub mod stream_state;
 #[cfg(test)]
 mod test_support;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::protocol::error::{Error, TlsFailure, TransportErrorKind};
 use crate::session::SessionError;
+use crate::stream::StreamError;
 
 /// `status` of every client-side error: there is no HTTP status to report.
 pub const CLIENT_ERROR_STATUS: i32 = -1;
@@ -77,6 +78,32 @@ client_codes! {
     /// No usable credentials: the `credentialsProvider` threw or returned bad data, or the
     /// credentials expired with no provider to refresh them; nothing was sent.
     CREDENTIALS = "ClientCredentialsError" as "credentials",
+    /// Append stream: reading or writing the spool failed (disk full, permissions); the stream
+    /// stopped, what was acknowledged is on disk.
+    STREAM_SPOOL_IO = "ClientStreamSpoolIo" as "streamSpoolIo",
+    /// Append stream: a spool record other than the very last one fails its checks; nothing is
+    /// uploaded, the spool is left as it is.
+    STREAM_SPOOL_CORRUPT = "ClientStreamSpoolCorrupt" as "streamSpoolCorrupt",
+    /// Append stream: another stream has the spool directory open.
+    STREAM_SPOOL_LOCKED = "ClientStreamSpoolLocked" as "streamSpoolLocked",
+    /// Append stream: the spool belongs to another bucket or key (`field` says which).
+    STREAM_SPOOL_MISMATCH = "ClientStreamSpoolMismatch" as "streamSpoolMismatch",
+    /// Append stream (`whenFull: 'reject'`): the write does not fit `maxSpoolBytes`; nothing of
+    /// it was written.
+    STREAM_SPOOL_FULL = "ClientStreamSpoolFull" as "streamSpoolFull",
+    /// Append stream: the object is not what the spool left it (another writer); the stream
+    /// stopped and kept the spool.
+    STREAM_CONFLICT = "ClientStreamConflict" as "streamConflict",
+    /// Append stream: OSS refused an append for good (`details.Code`); the stream stopped and
+    /// kept the spool.
+    STREAM_UPLOAD = "ClientStreamUploadError" as "streamUpload",
+    /// Append stream: uploads failed for longer than `reconnect.giveUpAfterMs`; the stream
+    /// stopped and kept the spool.
+    STREAM_GAVE_UP = "ClientStreamGaveUp" as "streamGaveUp",
+    /// Append stream: an upload failed and is being retried (only in `state().lastError`).
+    STREAM_RETRYING = "ClientStreamRetrying" as "streamRetrying",
+    /// Append stream: it was closed; nothing was done.
+    STREAM_CLOSED = "ClientStreamClosed" as "streamClosed",
 }
 
 /// The fields of the error a JS caller catches (`RequestError`): OSS's own for a service error,
@@ -201,6 +228,96 @@ fn error_fields(e: &Error) -> RequestErrorFields {
     }
 }
 
+impl From<&StreamError> for RequestErrorFields {
+    fn from(e: &StreamError) -> Self {
+        stream_error_fields(e)
+    }
+}
+
+/// The JS error of an append stream's failure: `InvalidOption` is `ClientInvalidArgument` (its
+/// field in the JS spelling), every other kind its `ClientStream…` code; `Stopped` has its
+/// reason's fields with the whole message.
+fn stream_error_fields(e: &StreamError) -> RequestErrorFields {
+    let message = e.to_string();
+    let detail = |pairs: &[(&str, String)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    };
+    match e {
+        StreamError::Stopped(reason) => RequestErrorFields {
+            message,
+            ..stream_error_fields(reason)
+        },
+        StreamError::InvalidOption { field, .. } => RequestErrorFields {
+            field: Some(crate::js::stream_options::js_field(field).to_owned()),
+            request_sent: Some(false),
+            ..client_error(codes::INVALID_ARGUMENT, message)
+        },
+        StreamError::SpoolIo { op, path, .. } => RequestErrorFields {
+            details: detail(&[
+                ("Op", (*op).to_owned()),
+                ("Path", path.display().to_string()),
+            ]),
+            ..client_error(codes::STREAM_SPOOL_IO, message)
+        },
+        StreamError::SpoolCorrupt {
+            segment,
+            file_offset,
+            ..
+        } => RequestErrorFields {
+            details: detail(&[
+                ("Segment", segment.display().to_string()),
+                ("FileOffset", file_offset.to_string()),
+            ]),
+            ..client_error(codes::STREAM_SPOOL_CORRUPT, message)
+        },
+        StreamError::SpoolLocked { .. } => client_error(codes::STREAM_SPOOL_LOCKED, message),
+        StreamError::SpoolMismatch { field, .. } => RequestErrorFields {
+            field: Some((*field).to_owned()),
+            ..client_error(codes::STREAM_SPOOL_MISMATCH, message)
+        },
+        StreamError::SpoolFull { len, .. } => RequestErrorFields {
+            request_sent: Some(false),
+            length: Some(*len as f64),
+            ..client_error(codes::STREAM_SPOOL_FULL, message)
+        },
+        StreamError::Conflict {
+            base,
+            spooled_end,
+            server_length,
+            server_crc64,
+            ..
+        } => RequestErrorFields {
+            position: Some(*base as f64),
+            expected_length: Some(*spooled_end as f64),
+            server_length: Some(*server_length as f64),
+            server_crc64: server_crc64.map(|c| c.to_string()),
+            ..client_error(codes::STREAM_CONFLICT, message)
+        },
+        StreamError::Upload { code, status, .. } => {
+            let mut pairs = Vec::new();
+            if let Some(code) = code {
+                pairs.push(("Code", code.clone()));
+            }
+            if let Some(status) = status {
+                pairs.push(("Status", status.to_string()));
+            }
+            RequestErrorFields {
+                details: detail(&pairs),
+                ..client_error(codes::STREAM_UPLOAD, message)
+            }
+        }
+        StreamError::GaveUp { .. } => client_error(codes::STREAM_GAVE_UP, message),
+        StreamError::Retrying { .. } => client_error(codes::STREAM_RETRYING, message),
+        StreamError::Closed => RequestErrorFields {
+            request_sent: Some(false),
+            ..client_error(codes::STREAM_CLOSED, message)
+        },
+    }
+}
+
 /// The JS error of an append session's failure. Plain request errors map as for
 /// `appendObject`; the session's own outcomes get the `Client…` session codes.
 fn session_error_fields(e: &SessionError) -> RequestErrorFields {
@@ -277,10 +394,96 @@ mod tests {
             assert!(code.starts_with("Client"), "{code}");
             assert!(name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
         }
-        assert_eq!(codes::ALL.len(), 20);
+        assert_eq!(codes::ALL.len(), 30);
         assert!(codes::ALL.contains(&("credentials", codes::CREDENTIALS)));
         assert!(codes::ALL.contains(&("invalidArgument", codes::INVALID_ARGUMENT)));
         assert!(codes::ALL.contains(&("retriesExhausted", codes::RETRIES_EXHAUSTED)));
+    }
+
+    #[test]
+    fn stream_errors_get_the_client_form_of_their_stream_code() {
+        use std::path::PathBuf;
+        let errors = [
+            StreamError::SpoolIo {
+                op: "fsync",
+                path: PathBuf::from("/spool/seg"),
+                message: "disk full".into(),
+            },
+            StreamError::SpoolCorrupt {
+                segment: PathBuf::from("/spool/seg"),
+                file_offset: 7,
+                reason: "crc".into(),
+            },
+            StreamError::SpoolLocked {
+                dir: PathBuf::from("/spool"),
+            },
+            StreamError::SpoolMismatch {
+                field: "key",
+                spool: "a".into(),
+                given: "b".into(),
+            },
+            StreamError::SpoolFull {
+                max_spool_bytes: 10,
+                pending: 9,
+                len: 2,
+            },
+            StreamError::Conflict {
+                bucket: "b".into(),
+                key: "k".into(),
+                base: 0,
+                spooled_end: 10,
+                server_length: 11,
+                server_crc64: Some(5),
+                detail: "longer".into(),
+            },
+            StreamError::Upload {
+                code: Some("AccessDenied".into()),
+                status: Some(403),
+                message: "no".into(),
+            },
+            StreamError::GaveUp {
+                elapsed: std::time::Duration::from_secs(1),
+                last: "refused".into(),
+            },
+            StreamError::Retrying {
+                message: "reset".into(),
+            },
+            StreamError::Closed,
+        ];
+        for e in &errors {
+            let f = RequestErrorFields::from(e);
+            let expected = match e.code() {
+                "StreamUpload" => "ClientStreamUploadError".to_owned(),
+                other => format!("Client{other}"),
+            };
+            assert_eq!(f.code, expected, "{e:?}");
+            assert!(codes::ALL.iter().any(|(_, c)| *c == f.code), "{}", f.code);
+            assert_eq!(f.status, CLIENT_ERROR_STATUS);
+            assert_eq!(f.message, e.to_string());
+            let stopped = StreamError::Stopped(Box::new(e.clone()));
+            let g = RequestErrorFields::from(&stopped);
+            assert_eq!(g.code, f.code);
+            assert!(
+                g.message.starts_with("the stream stopped: "),
+                "{}",
+                g.message
+            );
+        }
+        let conflict = RequestErrorFields::from(&errors[5]);
+        assert_eq!(conflict.server_length, Some(11.0));
+        assert_eq!(conflict.expected_length, Some(10.0));
+        assert_eq!(conflict.server_crc64.as_deref(), Some("5"));
+        let upload = RequestErrorFields::from(&errors[6]);
+        assert_eq!(
+            upload.details.get("Code").map(String::as_str),
+            Some("AccessDenied")
+        );
+        let invalid = RequestErrorFields::from(&StreamError::InvalidOption {
+            field: "max_append_bytes",
+            rule: "too big".into(),
+        });
+        assert_eq!(invalid.code, codes::INVALID_ARGUMENT);
+        assert_eq!(invalid.field.as_deref(), Some("maxAppendBytes"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The client object `createClient` returns and its calls: `appendObject`, `sealAppendObject`,
-//! `openAppender` (handed to [`super::session`]), `headObject`, `getObject` and `putObject`.
+//! `openAppender` (handed to [`super::session`]), `appendStream` (to [`super::stream`]),
+//! `headObject`, `getObject` and `putObject`.
 //! Arguments are read on the JS thread; the requests run on the I/O runtime
 //! ([`request_promise`]).
 
@@ -18,6 +19,7 @@ use super::errors::throwable;
 use super::js_callback::JsCallback;
 use super::results::{function, NativeAppendResult, NativeRawResponse, NativeSealResult, Raw};
 use super::session::open_appender;
+use super::stream::append_stream;
 use crate::client::credentials::{CredentialsFuture, CredentialsProvider};
 use crate::client::{AppendObjectRequest, Client};
 use crate::js::config::JsClientConfig;
@@ -28,7 +30,7 @@ use crate::protocol::resolver::{ResolveFuture, Resolver};
 use std::sync::Arc;
 
 /// `createClient(config)`: a client object with the methods `appendObject`,
-/// `sealAppendObject`, `openAppender`, `headObject`, `getObject` and `putObject`, sharing one
+/// `sealAppendObject`, `openAppender`, `appendStream`, `headObject`, `getObject` and `putObject`, sharing one
 /// connection pool. Throws a mapped error (code `ClientInvalidArgument`) when the config breaks
 /// a rule. The first call turns logging on when `OSS_APPEND_LOG` is set.
 pub(super) fn create_client(ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
@@ -51,6 +53,8 @@ pub(super) fn create_client(ctx: FunctionCallContext) -> napi_ohos::Result<Raw> 
     let c = client.clone();
     let open = function(env, "openAppender", move |ctx| open_appender(&c, ctx))?;
     let c = client.clone();
+    let stream = function(env, "appendStream", move |ctx| append_stream(&c, ctx))?;
+    let c = client.clone();
     let update = function(env, "updateCredentials", move |ctx| {
         update_credentials(&c, ctx)
     })?;
@@ -58,6 +62,7 @@ pub(super) fn create_client(ctx: FunctionCallContext) -> napi_ohos::Result<Raw> 
     obj.set_named_property("appendObject", Raw(append))?;
     obj.set_named_property("sealAppendObject", Raw(seal))?;
     obj.set_named_property("openAppender", Raw(open))?;
+    obj.set_named_property("appendStream", Raw(stream))?;
     obj.set_named_property("putObject", Raw(put))?;
     obj.set_named_property("headObject", Raw(head))?;
     obj.set_named_property("getObject", Raw(get))?;

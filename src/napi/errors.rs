@@ -19,7 +19,7 @@ pub(super) fn session_throwable(env: &Env, e: &SessionError) -> napi_ohos::Error
     to_throwable(env, RequestErrorFields::from(e), e)
 }
 
-fn to_throwable(
+pub(super) fn to_throwable(
     env: &Env,
     fields: RequestErrorFields,
     e: &dyn std::fmt::Display,
@@ -28,6 +28,11 @@ fn to_throwable(
         Ok(obj) => napi_ohos::Error::from(obj.to_unknown()),
         Err(_) => napi_ohos::Error::new(Status::GenericFailure, e.to_string()),
     }
+}
+
+/// The JS `Error` object of `f`, as a value (a stream's `lastError`, an `onError` argument).
+pub(super) fn error_value(env: &Env, f: RequestErrorFields) -> napi_ohos::Result<Object<'_>> {
+    error_object(env, f)
 }
 
 fn error_object<'e>(env: &'e Env, f: RequestErrorFields) -> napi_ohos::Result<Object<'e>> {

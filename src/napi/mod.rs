@@ -12,6 +12,9 @@
 //! - `NativeClient.sealAppendObject(bucket, key, position)`;
 //! - `NativeClient.openAppender(bucket, key, options?, retry?) -> Promise<NativeAppender>`: an
 //!   append session with `append(data, control?)`, `seal()` and `state()`;
+//! - `NativeClient.appendStream(options) -> Promise<NativeAppendStream>`: a durable append
+//!   stream (spooled on disk, uploaded in the background) with `write(data)`, `flush()`,
+//!   `close()` and `state()`, and `onProgress`/`onError` options;
 //! - `NativeClient.headObject(bucket, key)`, `NativeClient.getObject(bucket, key)`,
 //!   `NativeClient.putObject(bucket, key, data)`: used by the facade's `headObject` and by the
 //!   tests (to read objects back and to create normal objects);
@@ -20,6 +23,7 @@
 //!   hosts); `options.publicKeys` shows object keys in the records (hidden on OHOS by default).
 //!
 //! By concern: [`client`] (the client and its calls), [`session`] (append sessions),
+//! [`stream`] (durable append streams),
 //! [`control`] (a call's progress, timeout and cancel), [`convert`] (reading JS values),
 //! [`results`] (building result objects and functions), [`errors`] (building error objects),
 //! [`bridge`] (promises settled from the I/O runtime).
@@ -42,6 +46,7 @@ mod errors;
 pub(crate) mod js_callback;
 mod results;
 mod session;
+mod stream;
 
 use napi_ohos::bindgen_prelude::{sys, Env, JsObjectValue, JsValue, Object};
 

@@ -1,4 +1,5 @@
-// Stand-in for the SDK's kits/@kit.ArkUI.d.ts, for the ArkTS lint: window.WindowStage.
+// Stand-in for the SDK's kits/@kit.ArkUI.d.ts, for the ArkTS lint: window.WindowStage and
+// router.pushUrl.
 declare namespace window {
   interface BusinessError {
     code: number;
@@ -10,4 +11,12 @@ declare namespace window {
   }
 }
 
-export { window };
+declare namespace router {
+  interface RouterOptions {
+    url: string;
+    params?: Object;
+  }
+  function pushUrl(options: RouterOptions): Promise<void>;
+}
+
+export { window, router };

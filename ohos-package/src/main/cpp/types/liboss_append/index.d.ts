@@ -183,6 +183,92 @@ export interface NativeAppender {
   state(): NativeSessionState;
 }
 
+/** Options of appendStream (see the facade's AppendStreamRequest); sizes in bytes, times in ms. */
+export interface NativeAppendStreamOptions {
+  bucket: string;
+  key: string;
+  /** The spool directory (created if missing); one stream at a time per directory. */
+  spoolDir: string;
+  /** `group-commit` (default) or `each-write`. */
+  durability?: string;
+  /** Group commit: the shortest time between two fsyncs (default 2, at most 1000). */
+  groupCommitMs?: number;
+  /** The largest append (default 4 MiB). */
+  maxAppendBytes?: number;
+  /** How long an idle stream's first write waits for more (default 50). */
+  maxDelayMs?: number;
+  /** Bytes written and not yet in OSS, at most (default 256 MiB). */
+  maxSpoolBytes?: number;
+  /** `wait` (default) or `reject` (ClientStreamSpoolFull) when the spool is full. */
+  whenFull?: string;
+  /** Spool segment file size (default 8 MiB). */
+  segmentBytes?: number;
+  /** Continue at a new key before an object passes `maxObjectBytes` (default 5 GiB). */
+  rollover?: NativeRolloverOptions;
+  /** Waits between failed upload rounds; `giveUpAfterMs` absent: retry forever. */
+  reconnect?: NativeReconnectOptions;
+  /** Each upload round's retries, as openAppender's. */
+  retry?: NativeRetryPolicy;
+  /** Headers of the append creating the object. */
+  appendOptions?: NativeAppendOptions;
+  /** The latest state, on the JS thread, at most every 100 ms while it changes. */
+  onProgress?: (state: NativeStreamState) => void;
+  /** Each new upload failure (being retried) and the reason the stream stopped. */
+  onError?: (error: NativeError) => void;
+}
+
+export interface NativeRolloverOptions {
+  maxObjectBytes?: number;
+  /** Seal each full object after moving on. */
+  seal?: boolean;
+  /** The next keys: `{key}` the stream's key, `{n}` the object's number (default `{key}.{n}`). */
+  keyTemplate?: string;
+}
+
+export interface NativeReconnectOptions {
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  giveUpAfterMs?: number;
+}
+
+/** A stream's state. Offsets count the spool's bytes since its creation (across reopenings). */
+export interface NativeStreamState {
+  bucket: string;
+  /** The current object's key (changes on rollover). */
+  key: string;
+  objectNumber: number;
+  bytesWritten: number;
+  bytesSpooled: number;
+  bytesUploaded: number;
+  /** The object's length as last verified; undefined until the object was first asked. */
+  position?: number;
+  /** The object's CRC-64 at `position` (decimal string). */
+  crc64: string;
+  online: boolean;
+  lastError?: NativeError;
+  stopped?: NativeError;
+  closed: boolean;
+  appends: number;
+  fsyncs: number;
+}
+
+/** Where a durable write landed: it is in OSS once bytesUploaded reaches offset + length. */
+export interface NativeWriteReceipt {
+  offset: number;
+  length: number;
+}
+
+/** A durable append stream: writes are spooled on disk, then uploaded in order, coalesced. */
+export interface NativeAppendStream {
+  /** Resolves once `data` is durable in the spool. */
+  write(data: string | ArrayBuffer | ArrayBufferView): Promise<NativeWriteReceipt>;
+  /** Resolves once everything written before is in OSS, CRC-64 checked. */
+  flush(): Promise<NativeStreamState>;
+  /** Flushes, then stops the stream (the spool stays on disk). */
+  close(): Promise<NativeStreamState>;
+  state(): NativeStreamState;
+}
+
 export interface NativeRawResponse {
   status: number;
   headers: Record<string, string>;
@@ -239,6 +325,16 @@ export interface NativeErrorCodes {
   outcomeUnknown: string;
   retriesExhausted: string;
   credentials: string;
+  streamSpoolIo: string;
+  streamSpoolCorrupt: string;
+  streamSpoolLocked: string;
+  streamSpoolMismatch: string;
+  streamSpoolFull: string;
+  streamConflict: string;
+  streamUpload: string;
+  streamGaveUp: string;
+  streamRetrying: string;
+  streamClosed: string;
 }
 
 export interface NativeClient {
@@ -251,6 +347,8 @@ export interface NativeClient {
   /** Opens an append session (one HEAD: resumes an appendable object at its end). */
   openAppender(bucket: string, key: string, options?: NativeAppenderOptions | null,
     retry?: NativeRetryPolicy | null): Promise<NativeAppender>;
+  /** Opens a durable append stream on `options.spoolDir` (replaying what it holds). */
+  appendStream(options: NativeAppendStreamOptions): Promise<NativeAppendStream>;
   headObject(bucket: string, key: string): Promise<NativeRawResponse>;
   /** The whole object in memory (for checks and small objects). */
   getObject(bucket: string, key: string): Promise<NativeRawResponse>;
