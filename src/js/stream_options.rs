@@ -40,10 +40,12 @@ pub struct JsStreamOptions {
     pub append_options: JsAppendOptions,
 }
 
-/// `rollover: { maxObjectBytes?, seal?, keyTemplate? }`.
+/// `rollover: { maxObjectBytes?, maxAgeMs?, seal?, keyTemplate?, nextKey? }` (the `nextKey`
+/// function is attached by the N-API layer).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JsRollover {
     pub max_object_bytes: Option<f64>,
+    pub max_age_ms: Option<f64>,
     pub seal: Option<bool>,
     pub key_template: Option<String>,
 }
@@ -139,6 +141,9 @@ impl JsStreamOptions {
                 roll.max_object_bytes =
                     numbers::non_negative_integer("rollover.maxObjectBytes", v)?;
             }
+            if let Some(ms) = r.max_age_ms {
+                roll.max_age = Some(numbers::timeout_ms("rollover.maxAgeMs", ms)?);
+            }
             if let Some(seal) = r.seal {
                 roll.seal = seal;
             }
@@ -213,6 +218,7 @@ mod tests {
             segment_bytes: Some(1024.0 * 1024.0),
             rollover: Some(JsRollover {
                 max_object_bytes: Some(1e6),
+                max_age_ms: Some(3_600_000.0),
                 seal: Some(true),
                 key_template: Some("{key}-{n}".into()),
             }),
@@ -241,6 +247,7 @@ mod tests {
             (roll.max_object_bytes, roll.seal, roll.key_template.as_str()),
             (1_000_000, true, "{key}-{n}")
         );
+        assert_eq!(roll.max_age, Some(Duration::from_secs(3600)));
         assert_eq!(out.reconnect.initial_backoff, Duration::from_millis(100));
         assert_eq!(out.reconnect.max_backoff, Duration::from_secs(1));
         assert_eq!(out.reconnect.give_up_after, Some(Duration::from_secs(60)));

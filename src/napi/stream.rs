@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use napi_ohos::bindgen_prelude::{
-    sys, Env, FromNapiValue, FunctionCallContext, JsObjectValue, JsValue, Object, Status, Unknown,
-    ValueType,
+    sys, Env, FromNapiValue, FunctionCallContext, JsObjectValue, JsValue, Object, Status,
+    ToNapiValue, Unknown, ValueType,
 };
 use napi_ohos::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
@@ -28,9 +28,10 @@ use tokio::sync::{watch, RwLock};
 use super::bridge;
 use super::convert::{
     append_options, bytes, engine, invalid, opt_bool, opt_number, opt_string, property,
-    required_arg, to_object, type_name, value_type, Conv,
+    required_arg, to_object, to_string, type_name, value_type, Conv,
 };
 use super::errors::{error_value, throwable, to_throwable};
+use super::js_callback::JsCallback;
 use super::results::{function, Raw};
 use crate::client::Client;
 use crate::js::request_error::RequestErrorFields;
@@ -38,7 +39,9 @@ use crate::js::session_options::JsRetryOptions;
 use crate::js::stream_options::{JsReconnect, JsRollover, JsStreamOptions};
 use crate::js::stream_state::{events, JsStreamState, JsWriteReceipt};
 use crate::protocol::error::Error;
-use crate::stream::{AppendStream, StreamError, StreamOptions, StreamState};
+use crate::stream::{
+    AppendStream, NextKey, NextKeyFn, NextKeyFuture, StreamError, StreamOptions, StreamState,
+};
 
 /// The shortest time between two event calls of one stream.
 pub(super) const EVENT_INTERVAL: Duration = Duration::from_millis(100);
@@ -127,6 +130,7 @@ fn read_options(env: &Env, options: Unknown) -> Conv<(StreamOptions, Listeners)>
         js.rollover = Some(JsRollover {
             max_object_bytes: opt_number(&r, "maxObjectBytes")
                 .map_err(under("rollover.maxObjectBytes"))?,
+            max_age_ms: opt_number(&r, "maxAgeMs").map_err(under("rollover.maxAgeMs"))?,
             seal: opt_bool(&r, "seal").map_err(under("rollover.seal"))?,
             key_template: opt_string(&r, "keyTemplate").map_err(under("rollover.keyTemplate"))?,
         });
@@ -157,7 +161,63 @@ fn read_options(env: &Env, options: Unknown) -> Conv<(StreamOptions, Listeners)>
         progress: listener(env, &obj, "onProgress")?,
         error: listener(env, &obj, "onError")?,
     };
-    Ok((js.into_options()?, listeners))
+    let next_key = match nested(&obj, "rollover")? {
+        Some(r) => next_key(env, &r)?,
+        None => None,
+    };
+    let mut options = js.into_options()?;
+    if let (Some(roll), Some(callback)) = (options.rollover.as_mut(), next_key) {
+        roll.next_key = Some(NextKeyFn(Arc::new(callback)));
+    }
+    Ok((options, listeners))
+}
+
+/// `rollover.nextKey`: an (async) function `(key, n) => string` naming object `n`, or absent.
+fn next_key(env: &Env, rollover: &Object) -> Conv<Option<JsNextKey>> {
+    let Some(value) = property(rollover, "nextKey").map_err(under("rollover.nextKey"))? else {
+        return Ok(None);
+    };
+    match value_type("rollover.nextKey", &value)? {
+        ValueType::Function => {}
+        other => {
+            return Err(invalid(
+                "rollover.nextKey",
+                format!(
+                    "must be a function (key, n) returning the next key or a promise of it, got {}",
+                    type_name(other)
+                ),
+            ))
+        }
+    }
+    JsCallback::new(
+        env,
+        value.raw(),
+        "oss-append rollover.nextKey",
+        // SAFETY (both closures): called on the JS thread with its env.
+        |env, (key, n): (String, u32)| {
+            Ok(vec![
+                unsafe { <String as ToNapiValue>::to_napi_value(env.raw(), key)? },
+                unsafe { <u32 as ToNapiValue>::to_napi_value(env.raw(), n)? },
+            ])
+        },
+        |_, answer| {
+            to_string("rollover.nextKey", answer)
+                .map_err(|_| "answered something that is not a string".to_owned())
+        },
+    )
+    .map(|callback| Some(JsNextKey(Arc::new(callback))))
+    .map_err(|e| engine("rollover.nextKey", e))
+}
+
+/// A JS `rollover.nextKey` as the stream's [`NextKey`].
+struct JsNextKey(Arc<JsCallback<(String, u32), String>>);
+
+impl NextKey for JsNextKey {
+    fn next_key(&self, key: &str, n: u32) -> NextKeyFuture {
+        let callback = self.0.clone();
+        let key = key.to_owned();
+        Box::pin(async move { callback.call((key, n)).await })
+    }
 }
 
 /// A callback option as a weak threadsafe function, or `None` when absent.

@@ -288,3 +288,49 @@ test('writes while the emulator is down are acknowledged, then uploaded once it 
   assert.ok(errors.some((e) => e.code === EClientErrorCode.STREAM_RETRYING), `onError got ${errors.map((e) => e.code)}`);
   await stream.close();
 });
+
+test('rollover: an async nextKey names the next objects (a failure is retried), maxAgeMs moves on by age', async () => {
+  const key = 'stream/roll.log';
+  const asked = [];
+  let failures = 1;
+  const stream = await client.appendStream({
+    bucket: BUCKET, key, spoolDir: spool('roll'), maxDelayMs: 0,
+    reconnect: { initialBackoffMs: 20 },
+    rollover: {
+      maxObjectBytes: 500,
+      nextKey: async (base, n) => {
+        asked.push([base, n]);
+        if (failures-- > 0) throw new Error('naming service unreachable');
+        return `stream/parts/${n}.log`;
+      },
+    },
+  });
+  const chunks = [0, 1, 2].map((i) => `${String(i).repeat(299)}\n`);
+  for (const c of chunks) {
+    await stream.write(c);
+    await stream.flush();
+  }
+  const state = await stream.close();
+  assert.equal(state.key, 'stream/parts/2.log');
+  assert.equal(state.objectNumber, 2);
+  assert.deepEqual(asked, [[key, 1], [key, 1], [key, 2]], 'one failed call, then one per rollover');
+  const joined = Buffer.concat([await readBack(key), await readBack('stream/parts/1.log'), await readBack('stream/parts/2.log')]);
+  assert.deepEqual(joined, Buffer.from(chunks.join('')));
+
+  // By age: a second object once the first is older than 300 ms.
+  const aged = await client.appendStream({
+    bucket: BUCKET, key: 'stream/aged.log', spoolDir: spool('aged'), maxDelayMs: 0,
+    rollover: { maxAgeMs: 300, keyTemplate: '{key}.{n}' },
+  });
+  await aged.write('young\n');
+  await aged.flush();
+  await new Promise((r) => setTimeout(r, 400));
+  await aged.write('old\n');
+  const end = await aged.close();
+  assert.equal(end.key, 'stream/aged.log.1');
+  assert.deepEqual(await readBack('stream/aged.log'), Buffer.from('young\n'));
+  assert.deepEqual(await readBack('stream/aged.log.1'), Buffer.from('old\n'));
+
+  const bad = await rejection(client.appendStream({ bucket: BUCKET, key: 'k', spoolDir: spool('bad-roll'), rollover: { nextKey: 'x' } }));
+  assert.equal(bad.field, 'rollover.nextKey');
+});

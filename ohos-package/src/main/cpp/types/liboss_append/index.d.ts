@@ -219,10 +219,14 @@ export interface NativeAppendStreamOptions {
 
 export interface NativeRolloverOptions {
   maxObjectBytes?: number;
+  /** Also move on once the object is this old (ms, kept across restarts). */
+  maxAgeMs?: number;
   /** Seal each full object after moving on. */
   seal?: boolean;
   /** The next keys: `{key}` the stream's key, `{n}` the object's number (default `{key}.{n}`). */
   keyTemplate?: string;
+  /** Names object `n` instead of `keyTemplate`. */
+  nextKey?: (key: string, n: number) => Promise<string>;
 }
 
 export interface NativeReconnectOptions {
