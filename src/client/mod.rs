@@ -237,21 +237,24 @@ impl Client {
             Ok(signing) => signing,
             Err(e) => return (Err(e), not_sent),
         };
-        // Kept for one more try when OSS refuses the credentials (cheap: bytes or a shared file).
-        let spare = self.inner.credentials.can_refresh().then(|| body.clone());
-        let once = self
-            .send_append_once(
+        // One try, signed with the credentials given; every other argument is this call's.
+        let content_md5 = &content_md5;
+        let send = |body, credentials| {
+            self.send_append_once(
                 bucket,
                 key,
                 position,
                 options,
-                &content_md5,
+                content_md5,
                 expected_previous_crc,
                 body,
-                &signing.credentials,
+                credentials,
                 call,
             )
-            .await;
+        };
+        // Kept for one more try when OSS refuses the credentials (cheap: bytes or a shared file).
+        let spare = self.inner.credentials.can_refresh().then(|| body.clone());
+        let once = send(body, &signing.credentials).await;
         let (Some(body), (Err(Error::Service(refused)), _)) = (spare, &once) else {
             return once;
         };
@@ -273,18 +276,7 @@ impl Client {
             Ok(signing) => signing,
             Err(e) => return (Err(e), not_sent),
         };
-        self.send_append_once(
-            bucket,
-            key,
-            position,
-            options,
-            &content_md5,
-            expected_previous_crc,
-            body,
-            &signing.credentials,
-            call,
-        )
-        .await
+        send(body, &signing.credentials).await
     }
 
     /// One try of [`Client::send_append`], signed with `credentials`.
