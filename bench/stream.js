@@ -34,6 +34,7 @@ const { targetDir, machine, AK, SK, BUCKET, MiB } = require('./bench');
 function parseArgs(argv) {
   const o = {
     writes: 100000, rttMs: 40, pacedRate: 5000, pacedSeconds: 10, loopSeconds: 10, maxDelayMs: 50,
+    groupCommitMs: null,
     out: path.join(__dirname, 'results.json'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -49,11 +50,15 @@ function parseArgs(argv) {
     else if (a === '--paced-seconds') o.pacedSeconds = num();
     else if (a === '--loop-seconds') o.loopSeconds = num();
     else if (a === '--max-delay-ms') o.maxDelayMs = num();
+    else if (a === '--group-commit-ms') o.groupCommitMs = num();
     else if (a === '--out') o.out = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
   return o;
 }
+
+/** Options beyond the defaults the run was asked for. */
+const streamOptions = (o) => (o.groupCommitMs === null ? {} : { groupCommitMs: o.groupCommitMs });
 
 const fmt = (x, d = 2) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
 const log = (m) => process.stderr.write(`stream-bench: ${m}\n`);
@@ -88,6 +93,17 @@ function fsyncProbe(dir) {
   return { p50Ms: median(ms), p99Ms: percentile(ms, 99) };
 }
 
+/**
+ * Where the emulator keeps its objects: in memory (/dev/shm) when this machine has it. OSS's
+ * disks are not the phone's; the emulator fsyncs each append (data, sidecar, directory), and on
+ * the spool's disk those fsyncs would queue behind and ahead of the spool's own.
+ */
+function serverDataDir() {
+  const shm = '/dev/shm';
+  const base = fs.existsSync(shm) && fs.statSync(shm).isDirectory() ? shm : os.tmpdir();
+  return fs.mkdtempSync(path.join(base, 'oss-append-stream-bench-server-'));
+}
+
 function cpuSeconds() {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -95,7 +111,7 @@ function cpuSeconds() {
 
 async function burst(client, o, dir, lines) {
   const key = 'stream-bench/burst.log';
-  const stream = await client.appendStream({ bucket: BUCKET, key, spoolDir: dir, maxDelayMs: o.maxDelayMs });
+  const stream = await client.appendStream({ bucket: BUCKET, key, spoolDir: dir, maxDelayMs: o.maxDelayMs, ...streamOptions(o) });
   const bytes = lines.reduce((s, l) => s + Buffer.byteLength(l), 0);
   const cpu0 = cpuSeconds();
   const t0 = performance.now();
@@ -123,7 +139,7 @@ async function burst(client, o, dir, lines) {
 
 async function paced(client, o, dir, lines) {
   const key = 'stream-bench/paced.log';
-  const stream = await client.appendStream({ bucket: BUCKET, key, spoolDir: dir, maxDelayMs: o.maxDelayMs });
+  const stream = await client.appendStream({ bucket: BUCKET, key, spoolDir: dir, maxDelayMs: o.maxDelayMs, ...streamOptions(o) });
   const total = Math.min(lines.length, o.pacedRate * o.pacedSeconds);
   const writeMs = [];
   const lagMs = [];
@@ -192,8 +208,9 @@ async function main() {
   const dist = path.join(__dirname, '..', 'dist', 'node');
   const { default: Client } = require(dist);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'oss-append-stream-bench-'));
+  const serverDir = serverDataDir();
   const emu = await startEmulator({
-    bin: path.join(target, 'release', 'oss-emulator'), dataDir: path.join(work, 'data'),
+    bin: path.join(target, 'release', 'oss-emulator'), dataDir: serverDir,
     bucket: BUCKET, accessKeyId: AK, accessKeySecret: SK,
   });
   const emuPort = Number(new URL(emu.endpoint).port);
@@ -231,6 +248,7 @@ async function main() {
     await proxy.stop();
     await emu.stop();
     fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(serverDir, { recursive: true, force: true });
   }
   const speedup = res.burst.writesPerS / res.plain.writesPerS;
   const lagBound = o.rttMs + o.maxDelayMs;

@@ -147,6 +147,48 @@ fn segments_are_deleted_once_a_durable_checkpoint_covers_them() {
 }
 
 #[test]
+fn the_uploader_reads_durable_records_only_even_from_deleted_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    // Small segments: the 40 records below span several files.
+    let mut spool = Spool::open(dir.path(), 4096).unwrap();
+    spool.start(first_checkpoint()).unwrap();
+    let records: Vec<Vec<u8>> = (0..40u8).map(|i| vec![b'a' + i % 26; 300]).collect();
+    for r in &records[..30] {
+        spool.append(r).unwrap();
+    }
+    spool.sync().unwrap();
+    for r in &records[30..] {
+        spool.append(r).unwrap();
+    }
+    assert!(segments(dir.path()).len() > 1);
+    // Ten records are written but not fsynced: the plan stops before them.
+    let plan = spool.read_plan(0, u64::MAX).unwrap();
+    assert_eq!(plan.len(), 30 * 300);
+    assert_eq!(plan.read().unwrap(), records[..30].concat());
+    // From inside a record, bounded: whole records up to the bound (the first one always).
+    let plan = spool.read_plan(450, 1000).unwrap();
+    assert_eq!(plan.read().unwrap(), records[1..4].concat()[150..].to_vec());
+    let plan = spool.read_plan(600, 10).unwrap();
+    assert_eq!(plan.read().unwrap(), records[2]);
+    spool.sync().unwrap();
+    let plan = spool.read_plan(0, u64::MAX).unwrap();
+    assert_eq!(plan.read().unwrap(), records.concat());
+    // A plan outlives the deletion of the segments it reads.
+    let plan = spool.read_plan(0, u64::MAX).unwrap();
+    let end = spool.end();
+    spool
+        .checkpoint(Checkpoint {
+            offset: end,
+            position: end,
+            ..first_checkpoint()
+        })
+        .unwrap();
+    spool.sync().unwrap();
+    assert_eq!(segments(dir.path()).len(), 1);
+    assert_eq!(plan.read().unwrap(), records.concat());
+}
+
+#[test]
 fn a_second_open_of_the_same_spool_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let _first = Spool::open(dir.path(), 1 << 20).unwrap();

@@ -4,10 +4,18 @@
 //!
 //! Group commit: writes are appended as they arrive and answered after the fsync that covers
 //! them. With [`Durability::EachWrite`] each write gets its own fsync; with
-//! [`Durability::GroupCommit`] an idle spool fsyncs at once, and under load at most once per
-//! `interval`, one fsync for every write that arrived since the last. The full policy is
-//! applied here too, in arrival order: with [`FullPolicy::Wait`] a write that does not fit
-//! (and everything after it) waits until a checkpoint frees room.
+//! [`Durability::GroupCommit`] the thread first takes every command already queued, then
+//! fsyncs once for all of them, and fsyncs start at most once per `interval` (start to start).
+//! Writes that arrive during an fsync form the next group. Checkpoints and barriers join the
+//! group like writes (a checkpoint is answered once durable, a barrier once everything before
+//! it is), so the uploader's bookkeeping never costs a write an fsync of its own.
+//!
+//! Reading spooled bytes for an upload does not run here: the thread answers a
+//! [`ReadPlan`] (which file ranges hold them, durable ones only) and the caller reads them on
+//! a blocking task, so a 4 MiB read never delays a write's fsync.
+//!
+//! The full policy is applied here too, in arrival order: with [`FullPolicy::Wait`] a write
+//! that does not fit (and everything after it) waits until a checkpoint frees room.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -19,7 +27,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::stream::error::StreamError;
 use crate::stream::options::{Durability, FullPolicy};
-use crate::stream::spool::{Checkpoint, Spool};
+use crate::stream::spool::{Checkpoint, ReadPlan, Spool};
 use crate::stream::state::{StreamState, WriteReceipt};
 
 /// Answer channel of a command.
@@ -35,26 +43,27 @@ pub enum Command {
         /// Answer.
         reply: Reply<WriteReceipt>,
     },
-    /// Answers the stream offset after every write sent before it (once those are spooled).
+    /// Answers the stream offset after every write sent before it, once those are durable.
     Barrier {
         /// Answer.
         reply: Reply<u64>,
     },
-    /// Write a checkpoint and fsync it (then delete segments it makes unneeded).
+    /// Write a checkpoint; answered once it is durable (segments it makes unneeded are then
+    /// deleted).
     Checkpoint {
         /// The checkpoint.
         checkpoint: Checkpoint,
         /// Answer.
         reply: Reply<()>,
     },
-    /// Whole records from an offset, up to a size (at least one record).
+    /// Where the durable records from an offset are, up to a size (at least one record).
     Read {
         /// Stream offset.
         from: u64,
         /// Size bound.
         max: u64,
         /// Answer.
-        reply: Reply<Bytes>,
+        reply: Reply<ReadPlan>,
     },
     /// CRC-64 of spooled bytes.
     Crc {
@@ -70,16 +79,43 @@ pub enum Command {
 /// The most commands handled between two fsync decisions.
 const BATCH: usize = 4096;
 
+/// A caller waiting for the next fsync.
+enum Waiter {
+    Write(Reply<WriteReceipt>, WriteReceipt),
+    Checkpoint(Reply<()>),
+    /// A barrier and the stream offset it answers.
+    Barrier(Reply<u64>, u64),
+}
+
+impl Waiter {
+    fn succeed(self) {
+        match self {
+            Waiter::Write(reply, receipt) => drop(reply.send(Ok(receipt))),
+            Waiter::Checkpoint(reply) => drop(reply.send(Ok(()))),
+            Waiter::Barrier(reply, end) => drop(reply.send(Ok(end))),
+        }
+    }
+
+    fn fail(self, e: StreamError) {
+        match self {
+            Waiter::Write(reply, _) => drop(reply.send(Err(e))),
+            Waiter::Checkpoint(reply) => drop(reply.send(Err(e))),
+            Waiter::Barrier(reply, _) => drop(reply.send(Err(e))),
+        }
+    }
+}
+
 struct Journal {
     spool: Spool,
     durability: Durability,
     max_spool_bytes: u64,
     full_policy: FullPolicy,
     state: Arc<watch::Sender<StreamState>>,
-    /// Written, waiting for the fsync that covers them.
-    unsynced: Vec<(Reply<WriteReceipt>, WriteReceipt)>,
+    /// Written (or asking), waiting for the fsync that covers them.
+    unsynced: Vec<Waiter>,
     /// Writes (and barriers behind them) waiting for room, in order.
     waiting: VecDeque<Command>,
+    /// When the last fsync started.
     last_fsync: Instant,
     failed: Option<StreamError>,
 }
@@ -181,20 +217,21 @@ impl Journal {
                 self.waiting.push_back(c)
             }
             Command::Write { data, reply } => self.write(data, reply),
-            Command::Barrier { reply } => {
-                let _ = reply.send(Ok(self.spool.end()));
-            }
+            Command::Barrier { reply } => self.barrier(reply),
             Command::Checkpoint { checkpoint, reply } => {
-                let result = self.spool.checkpoint(checkpoint);
-                let result = result.and_then(|()| self.sync_now());
-                if let Err(e) = &result {
-                    self.fail(e.clone());
+                match self.spool.checkpoint(checkpoint) {
+                    Ok(()) => self.unsynced.push(Waiter::Checkpoint(reply)),
+                    Err(e) => {
+                        let _ = reply.send(Err(e.clone()));
+                        self.fail(e);
+                    }
                 }
-                let _ = reply.send(result);
+                // The room it frees counts at once: the spool's bound is on unconfirmed
+                // bytes, and this checkpoint is durable before any write admitted now is.
                 self.admit_waiting();
             }
             Command::Read { from, max, reply } => {
-                let _ = reply.send(self.spool.read_records(from, max).map(Bytes::from));
+                let _ = reply.send(self.spool.read_plan(from, max));
             }
             Command::Crc { from, len, reply } => {
                 let _ = reply.send(self.spool.crc(from, len));
@@ -224,7 +261,8 @@ impl Journal {
         }
         match self.spool.append(&data) {
             Ok(offset) => {
-                self.unsynced.push((reply, WriteReceipt { offset, len }));
+                self.unsynced
+                    .push(Waiter::Write(reply, WriteReceipt { offset, len }));
                 if self.durability == Durability::EachWrite {
                     self.sync();
                 }
@@ -249,23 +287,32 @@ impl Journal {
             };
             match c {
                 Command::Write { data, reply } => self.write(data, reply),
-                Command::Barrier { reply } => drop(reply.send(Ok(self.spool.end()))),
+                Command::Barrier { reply } => self.barrier(reply),
                 other => answer_closed(other),
             }
         }
     }
 
+    /// Answers at once when everything written is durable, else after the next fsync.
+    fn barrier(&mut self, reply: Reply<u64>) {
+        if self.unsynced.is_empty() {
+            let _ = reply.send(Ok(self.spool.end()));
+        } else {
+            self.unsynced.push(Waiter::Barrier(reply, self.spool.end()));
+        }
+    }
+
     fn sync_now(&mut self) -> Result<(), StreamError> {
-        self.spool.sync()?;
         self.last_fsync = Instant::now();
+        self.spool.sync()?;
         let (end, fsyncs) = (self.spool.end(), self.spool.fsyncs());
         self.state.send_modify(|s| {
             s.written = end;
             s.spooled = end.saturating_sub(s.uploaded);
             s.fsyncs = fsyncs;
         });
-        for (reply, receipt) in self.unsynced.drain(..) {
-            let _ = reply.send(Ok(receipt));
+        for waiter in self.unsynced.drain(..) {
+            waiter.succeed();
         }
         Ok(())
     }
@@ -281,8 +328,8 @@ impl Journal {
 
     fn fail(&mut self, e: StreamError) {
         log::error!("spool failed: {e}");
-        for (reply, _) in self.unsynced.drain(..) {
-            let _ = reply.send(Err(e.clone()));
+        for waiter in self.unsynced.drain(..) {
+            waiter.fail(e.clone());
         }
         self.state.send_modify(|s| {
             s.last_error = Some(e.clone());
@@ -330,9 +377,17 @@ impl JournalHandle {
             .await
     }
 
-    /// [`Command::Read`].
+    /// Durable whole records from `from`, up to `max` bytes (at least one record): the plan
+    /// from the journal thread, read on a blocking task.
     pub async fn read(&self, from: u64, max: u64) -> Result<Bytes, StreamError> {
-        self.ask(|reply| Command::Read { from, max, reply }).await
+        let plan = self.ask(|reply| Command::Read { from, max, reply }).await?;
+        if plan.is_empty() {
+            return Ok(Bytes::new());
+        }
+        tokio::task::spawn_blocking(move || plan.read())
+            .await
+            .unwrap_or(Err(StreamError::Closed))
+            .map(Bytes::from)
     }
 
     /// [`Command::Crc`].

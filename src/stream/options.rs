@@ -28,10 +28,11 @@ pub const MAX_WRITE_BYTES: u64 = 64 * 1024 * 1024;
 pub enum Durability {
     /// fsync after each write, before it resolves.
     EachWrite,
-    /// Writes resolve at the next group fsync: an idle spool fsyncs at once; under load at most
-    /// one fsync per `interval`, covering every write that arrived in between.
+    /// Writes resolve at the next group fsync: the spool's thread takes every write already
+    /// queued, then fsyncs once for all of them; writes arriving during an fsync form the next
+    /// group. An idle spool fsyncs at once; under load fsyncs start at most once per `interval`.
     GroupCommit {
-        /// The shortest time between two fsyncs.
+        /// The shortest time between the starts of two fsyncs.
         interval: Duration,
     },
 }

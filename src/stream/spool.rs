@@ -52,6 +52,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::protocol::crc64::{self, Crc64};
@@ -266,9 +267,11 @@ pub struct Spool {
     checkpoint: Option<Checkpoint>,
     durable_checkpoint_offset: u64,
     dirty: bool,
+    /// Stream offset up to which data is durable.
+    synced_end: u64,
     fsyncs: u64,
     segment_bytes: u64,
-    readers: HashMap<u64, File>,
+    readers: HashMap<u64, Arc<File>>,
     replay: Replay,
     _lock: File,
 }
@@ -342,6 +345,7 @@ impl Spool {
             checkpoint: None,
             durable_checkpoint_offset: 0,
             dirty: false,
+            synced_end: 0,
             fsyncs: 0,
             segment_bytes,
             readers: HashMap::new(),
@@ -432,6 +436,8 @@ impl Spool {
         spool.replay.segments = ids.len();
         // Data sets the end; with none left (all uploaded), the latest checkpoint does.
         spool.end = end.unwrap_or_else(|| spool.checkpoint.as_ref().map_or(0, |c| c.offset));
+        // What replay read is on disk; the sync below makes it durable in any case.
+        spool.synced_end = spool.end;
         match spool.checkpoint.clone() {
             None if !spool.extents.is_empty() => {
                 return Err(StreamError::SpoolCorrupt {
@@ -501,6 +507,7 @@ impl Spool {
     /// Starts a fresh spool with its first checkpoint (durable when this returns).
     pub fn start(&mut self, checkpoint: Checkpoint) -> Result<(), StreamError> {
         self.end = checkpoint.offset;
+        self.synced_end = checkpoint.offset;
         self.new_segment(Some(checkpoint))?;
         self.sync()
     }
@@ -608,6 +615,7 @@ impl Spool {
                 .map_err(|e| StreamError::io("fsync", &seg.path, &e))?;
             self.fsyncs += 1;
             self.dirty = false;
+            self.synced_end = self.end;
             if let Some(cp) = &self.checkpoint {
                 self.durable_checkpoint_offset = cp.offset;
             }
@@ -629,37 +637,61 @@ impl Spool {
         Ok(())
     }
 
-    fn reader(&mut self, segment: u64) -> Result<&File, StreamError> {
-        if !self.readers.contains_key(&segment) {
-            let path = self.dir.join(segment_name(segment));
-            let f = File::open(&path).map_err(|e| StreamError::io("read", &path, &e))?;
-            self.readers.insert(segment, f);
+    fn reader(&mut self, segment: u64) -> Result<Arc<File>, StreamError> {
+        if let Some(f) = self.readers.get(&segment) {
+            return Ok(f.clone());
         }
-        Ok(&self.readers[&segment])
+        let path = self.dir.join(segment_name(segment));
+        let f = Arc::new(File::open(&path).map_err(|e| StreamError::io("read", &path, &e))?);
+        self.readers.insert(segment, f.clone());
+        Ok(f)
     }
 
-    /// Whole data records from stream offset `from` (which must start a record or lie in the
-    /// first one), at least one, more while the total stays within `max`.
-    pub fn read_records(&mut self, from: u64, max: u64) -> Result<Vec<u8>, StreamError> {
+    /// Where the whole data records from stream offset `from` (which must start a record or
+    /// lie in the first one) are: at least one, more while the total stays within `max`; only
+    /// durable ones (the uploader never sends bytes a crash could take back).
+    pub fn read_plan(&mut self, from: u64, max: u64) -> Result<ReadPlan, StreamError> {
+        self.plan(from, max, self.synced_end)
+    }
+
+    fn plan(&mut self, from: u64, max: u64, limit: u64) -> Result<ReadPlan, StreamError> {
         let first = self.extents.partition_point(|x| x.offset + x.len <= from);
-        let mut out = Vec::new();
+        let mut plan = ReadPlan::default();
         let mut at = from;
         for i in first..self.extents.len() {
             let x = self.extents[i];
-            let skip = at - x.offset;
-            let len = x.len - skip;
-            if !out.is_empty() && out.len() as u64 + len > max {
+            if x.offset + x.len > limit {
                 break;
             }
-            let start = out.len();
-            out.resize(start + len as usize, 0);
-            let path = self.dir.join(segment_name(x.segment));
-            self.reader(x.segment)?
-                .read_exact_at(&mut out[start..], x.file_pos + skip)
-                .map_err(|e| StreamError::io("read", &path, &e))?;
+            let skip = at - x.offset;
+            let len = x.len - skip;
+            if plan.len > 0 && plan.len + len > max {
+                break;
+            }
+            let (file_pos, end) = (x.file_pos + skip, x.file_pos + x.len);
+            match plan.spans.last_mut() {
+                Some(span) if span.segment == x.segment => {
+                    span.pieces.push((file_pos - span.start, len));
+                    span.end = end;
+                }
+                _ => plan.spans.push(Span {
+                    segment: x.segment,
+                    path: self.dir.join(segment_name(x.segment)),
+                    file: self.reader(x.segment)?,
+                    start: file_pos,
+                    end,
+                    pieces: vec![(0, len)],
+                }),
+            }
+            plan.len += len;
             at += len;
         }
-        Ok(out)
+        Ok(plan)
+    }
+
+    /// Whole data records from `from` (as [`Spool::read_plan`], written ones too), read here.
+    pub fn read_records(&mut self, from: u64, max: u64) -> Result<Vec<u8>, StreamError> {
+        self.plan(from, max, self.end)?.read()
     }
 
     /// CRC-64 of the `len` stream bytes from `from` (`len` at most what is spooled there).
@@ -683,6 +715,55 @@ impl Spool {
             });
         }
         Ok(crc.value())
+    }
+}
+
+/// Records of one segment to read: one `pread` of `start..end`, then the payloads kept.
+#[derive(Debug)]
+struct Span {
+    segment: u64,
+    path: PathBuf,
+    file: Arc<File>,
+    start: u64,
+    end: u64,
+    /// Payloads: (position from `start`, length), in order.
+    pieces: Vec<(u64, u64)>,
+}
+
+/// Where some spooled bytes are on disk ([`Spool::read_plan`]); [`ReadPlan::read`] reads them
+/// without the spool, so it can run on any thread. Segment files stay readable while the plan
+/// holds them, even if the spool deletes them meanwhile.
+#[derive(Debug, Default)]
+pub struct ReadPlan {
+    spans: Vec<Span>,
+    len: u64,
+}
+
+impl ReadPlan {
+    /// Stream bytes the plan covers.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether it covers nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Reads the bytes: one read per segment, the record headers between them dropped.
+    pub fn read(self) -> Result<Vec<u8>, StreamError> {
+        let mut out = Vec::with_capacity(self.len as usize);
+        let mut buf = Vec::new();
+        for span in &self.spans {
+            buf.resize((span.end - span.start) as usize, 0);
+            span.file
+                .read_exact_at(&mut buf, span.start)
+                .map_err(|e| StreamError::io("read", &span.path, &e))?;
+            for &(at, len) in &span.pieces {
+                out.extend_from_slice(&buf[at as usize..(at + len) as usize]);
+            }
+        }
+        Ok(out)
     }
 }
 
