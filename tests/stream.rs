@@ -269,6 +269,33 @@ async fn group_commit_takes_one_fsync_for_many_writes_and_each_write_one_each() 
 }
 
 #[tokio::test]
+async fn uploaded_segments_are_deleted_and_gone_once_the_stream_is_closed() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options("segments.log", dir.path());
+    opts.segment_bytes = 4096;
+    let stream = client(&emu).append_stream(opts).await.unwrap();
+    let mut expected = Vec::new();
+    for round in 0..4u32 {
+        let pending: Vec<_> = (0..50u32)
+            .map(|i| {
+                let line = format!("{round}:{i:03} {}\n", "x".repeat(90));
+                expected.extend_from_slice(line.as_bytes());
+                stream.write(line)
+            })
+            .collect();
+        for p in pending {
+            p.await.unwrap();
+        }
+        stream.flush().await.unwrap();
+    }
+    stream.close().await.unwrap();
+    // 20 KB went through 4 KiB segments; only the newest (checkpoints only) is left.
+    assert_eq!(segments(dir.path()).len(), 1);
+    assert_eq!(data(&emu, "segments.log"), expected);
+}
+
+#[tokio::test]
 async fn many_small_writes_leave_as_few_appends_and_flush_means_in_oss() {
     let emu = emulator().await;
     let dir = tempfile::tempdir().unwrap();

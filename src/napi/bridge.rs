@@ -105,6 +105,80 @@ where
     Ok(promise)
 }
 
+/// A promise settled by whoever holds the returned [`Completion`], from any thread, without a
+/// task on the I/O runtime: for work that already runs on a thread of its own (the stream's
+/// spool thread answers a write right after its fsync). `settle` runs on the JS thread as in
+/// [`promise`]. A completion dropped unanswered rejects its promise.
+pub(super) fn promise_completion<T, V, S>(
+    env: &Env,
+    settle: S,
+) -> napi_ohos::Result<(sys::napi_value, Completion<T>)>
+where
+    T: Send + 'static,
+    V: ToNapiValue,
+    S: FnOnce(&Env, T) -> napi_ohos::Result<V> + Send + 'static,
+{
+    let raw_env = env.raw();
+    let link = acquire(raw_env)?;
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    // SAFETY: a valid env on its own thread; out-pointers to locals.
+    let status = unsafe { sys::napi_create_promise(raw_env, &mut deferred, &mut promise) };
+    if status != sys::Status::napi_ok {
+        release(raw_env);
+        return Err(napi_ohos::Error::new(
+            Status::from(status),
+            "creating a promise failed",
+        ));
+    }
+    let deferred = Deferred(deferred);
+    let finish = move |outcome: Option<T>| {
+        let settlement: Settlement = Box::new(move |env: Option<&Env>| {
+            let Some(env) = env else { return };
+            let result = match outcome {
+                // SAFETY: the env of the current call into JS.
+                Some(output) => {
+                    settle(env, output).and_then(|v| unsafe { V::to_napi_value(env.raw(), v) })
+                }
+                None => Err(napi_ohos::Error::new(
+                    Status::GenericFailure,
+                    "oss-append: internal error (an operation ended without an answer)",
+                )),
+            };
+            deferred.settle(env, result);
+        });
+        send(&link, settlement);
+    };
+    Ok((
+        promise,
+        Completion {
+            finish: Some(Box::new(finish)),
+        },
+    ))
+}
+
+/// The right to settle one promise of [`promise_completion`], once.
+pub(super) struct Completion<T> {
+    finish: Option<Box<dyn FnOnce(Option<T>) + Send>>,
+}
+
+impl<T> Completion<T> {
+    /// Settles the promise with `outcome` (on the JS thread, through `settle`).
+    pub(super) fn complete(mut self, outcome: T) {
+        if let Some(finish) = self.finish.take() {
+            finish(Some(outcome));
+        }
+    }
+}
+
+impl<T> Drop for Completion<T> {
+    fn drop(&mut self) {
+        if let Some(finish) = self.finish.take() {
+            finish(None);
+        }
+    }
+}
+
 /// The shared function, referenced for one more pending call (JS thread).
 fn acquire(env: sys::napi_env) -> napi_ohos::Result<Arc<Link>> {
     CHANNEL.with_borrow_mut(|slot| {

@@ -340,26 +340,26 @@ impl napi_ohos::bindgen_prelude::ToNapiValue for NativeStream {
 /// `write(data)`: queued now, resolves with `{ offset, length }` once durable in the spool.
 fn stream_write(handle: &Arc<StreamHandle>, ctx: FunctionCallContext) -> napi_ohos::Result<Raw> {
     let env: &Env = ctx.env;
-    let pending = bytes(required_arg(env, &ctx, 0)?).map(|data| match handle.stream.try_read() {
-        Ok(guard) => match guard.as_ref() {
-            Some(stream) => Ok(stream.write(data)),
-            None => Err(StreamError::Closed),
-        },
-        // `close` holds or waits for the lock.
-        Err(_) => Err(StreamError::Closed),
-    });
-    let work = async move {
-        Ok(match pending {
-            Err(e) => Err(OpenError::Argument(e)),
-            Ok(Err(e)) => Err(OpenError::Stream(e)),
-            Ok(Ok(pending)) => pending.await.map_err(OpenError::Stream),
-        })
-    };
-    let promise = bridge::promise(env, work, |env, outcome| match outcome {
+    let data = bytes(required_arg(env, &ctx, 0)?);
+    let (promise, completion) = bridge::promise_completion(env, |env, outcome| match outcome {
         Ok(receipt) => Ok(NativeReceipt(JsWriteReceipt::from(receipt))),
         Err(OpenError::Argument(e)) => Err(throwable(env, &e)),
         Err(OpenError::Stream(e)) => Err(stream_throwable(env, &e)),
     })?;
+    match data {
+        Err(e) => completion.complete(Err(OpenError::Argument(e))),
+        Ok(data) => match handle.stream.try_read() {
+            // Answered on the spool's thread right after the fsync, straight to this thread.
+            Ok(guard) => match guard.as_ref() {
+                Some(stream) => stream.write_then(data, move |result| {
+                    completion.complete(result.map_err(OpenError::Stream))
+                }),
+                None => completion.complete(Err(OpenError::Stream(StreamError::Closed))),
+            },
+            // `close` holds or waits for the lock.
+            Err(_) => completion.complete(Err(OpenError::Stream(StreamError::Closed))),
+        },
+    }
     Ok(Raw(promise))
 }
 

@@ -64,7 +64,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::client::Client;
 use crate::io::cancel::CancellationToken;
-use journal::{Command, JournalHandle};
+use journal::{Command, JournalHandle, WriteReply};
 use spool::{Checkpoint, Spool, POSITION_UNKNOWN};
 use uploader::Uploader;
 
@@ -98,25 +98,16 @@ pub struct AppendStream {
 /// not this is awaited. `Send + 'static`.
 #[derive(Debug)]
 pub struct PendingWrite {
-    inner: Pending,
-}
-
-#[derive(Debug)]
-enum Pending {
-    Failed(Option<StreamError>),
-    Queued(oneshot::Receiver<Result<WriteReceipt, StreamError>>),
+    rx: oneshot::Receiver<Result<WriteReceipt, StreamError>>,
 }
 
 impl Future for PendingWrite {
     type Output = Result<WriteReceipt, StreamError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.inner {
-            Pending::Failed(e) => Poll::Ready(Err(e.take().unwrap_or(StreamError::Closed))),
-            Pending::Queued(rx) => Pin::new(rx)
-                .poll(cx)
-                .map(|r| r.unwrap_or(Err(StreamError::Closed))),
-        }
+        Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(StreamError::Closed)))
     }
 }
 
@@ -219,29 +210,39 @@ impl AppendStream {
     /// this returns. Fails with [`StreamError::SpoolFull`] (policy `Reject`), or
     /// [`StreamError::Stopped`] once the stream stopped.
     pub fn write(&self, data: impl Into<Bytes>) -> PendingWrite {
-        let data = data.into();
-        let fail = |e| PendingWrite {
-            inner: Pending::Failed(Some(e)),
-        };
+        let (reply, rx) = oneshot::channel();
+        self.queue(data.into(), WriteReply::Channel(reply));
+        PendingWrite { rx }
+    }
+
+    /// [`AppendStream::write`] answered by a callback instead of a future: `done` runs once,
+    /// on the spool's thread right after the fsync that makes the write durable (or at once,
+    /// here, when the write is refused). For bindings that hand the answer to another thread
+    /// anyway (the JS one); `done` must return quickly.
+    pub fn write_then(
+        &self,
+        data: impl Into<Bytes>,
+        done: impl FnOnce(Result<WriteReceipt, StreamError>) + Send + 'static,
+    ) {
+        self.queue(data.into(), WriteReply::Callback(Box::new(done)));
+    }
+
+    fn queue(&self, data: Bytes, reply: WriteReply) {
         if let Some(e) = &self.state.borrow().stopped {
-            return fail(StreamError::Stopped(Box::new(e.clone())));
+            return reply.send(Err(StreamError::Stopped(Box::new(e.clone()))));
         }
         if data.len() as u64 > MAX_WRITE_BYTES {
-            return fail(StreamError::invalid(
+            return reply.send(Err(StreamError::invalid(
                 "data",
                 format!(
                     "one write is at most {MAX_WRITE_BYTES} bytes, got {}",
                     data.len()
                 ),
-            ));
+            )));
         }
-        let Some(journal) = &self.journal else {
-            return fail(StreamError::Closed);
-        };
-        let (reply, rx) = oneshot::channel();
-        journal.send(Command::Write { data, reply });
-        PendingWrite {
-            inner: Pending::Queued(rx),
+        match &self.journal {
+            Some(journal) => journal.send(Command::Write { data, reply }),
+            None => reply.send(Err(StreamError::Closed)),
         }
     }
 

@@ -44,7 +44,9 @@
 //! # Deletion
 //!
 //! A segment other than the newest is deleted once all its data lies before the offset of a
-//! checkpoint that is on disk (fsynced).
+//! checkpoint that is on disk (fsynced). The stream deletes on a thread of its own (see
+//! [`Spool::remove_segments_with`]); a deletion a crash interrupts is done after the next
+//! open, since the segment is still wholly before the latest checkpoint.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
@@ -272,6 +274,8 @@ pub struct Spool {
     fsyncs: u64,
     segment_bytes: u64,
     readers: HashMap<u64, Arc<File>>,
+    /// Where segments to delete go instead of being deleted here ([`Spool::remove_segments_with`]).
+    remover: Option<std::sync::mpsc::Sender<PathBuf>>,
     replay: Replay,
     _lock: File,
 }
@@ -349,6 +353,7 @@ impl Spool {
             fsyncs: 0,
             segment_bytes,
             readers: HashMap::new(),
+            remover: None,
             replay: Replay::default(),
             _lock: lock,
         };
@@ -632,9 +637,21 @@ impl Spool {
         {
             let seg = self.segments.remove(0);
             self.readers.remove(&seg.id);
-            fs::remove_file(&seg.path).map_err(|e| StreamError::io("remove", &seg.path, &e))?;
+            match &self.remover {
+                Some(remover) if remover.send(seg.path.clone()).is_ok() => {}
+                _ => fs::remove_file(&seg.path)
+                    .map_err(|e| StreamError::io("remove", &seg.path, &e))?,
+            }
         }
         Ok(())
+    }
+
+    /// Hands segments no longer needed to `remover` instead of deleting them in
+    /// [`Spool::sync`]: unlinking a full segment takes milliseconds (the file system frees,
+    /// and with `discard` trims, its blocks), and the spool's thread has writes waiting for
+    /// their fsync. A segment whose deletion is lost (a crash) is deleted after the next open.
+    pub fn remove_segments_with(&mut self, remover: std::sync::mpsc::Sender<PathBuf>) {
+        self.remover = Some(remover);
     }
 
     fn reader(&mut self, segment: u64) -> Result<Arc<File>, StreamError> {
