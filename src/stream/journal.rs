@@ -48,11 +48,14 @@ pub enum Command {
         /// Answer.
         reply: Reply<u64>,
     },
-    /// Write a checkpoint; answered once it is durable (segments it makes unneeded are then
-    /// deleted).
+    /// Write a checkpoint; answered once it is durable, or at once when `durable` is false
+    /// (then the next fsync, of the next write or at close, takes it along). Segments it makes
+    /// unneeded are deleted once it is durable.
     Checkpoint {
         /// The checkpoint.
         checkpoint: Checkpoint,
+        /// Whether the answer waits for an fsync.
+        durable: bool,
         /// Answer.
         reply: Reply<()>,
     },
@@ -275,9 +278,14 @@ impl Journal {
             }
             Command::Write { data, reply } => self.write(data, reply),
             Command::Barrier { reply } => self.barrier(reply),
-            Command::Checkpoint { checkpoint, reply } => {
+            Command::Checkpoint {
+                checkpoint,
+                durable,
+                reply,
+            } => {
                 match self.spool.checkpoint(checkpoint) {
-                    Ok(()) => self.unsynced.push(Waiter::Checkpoint(reply)),
+                    Ok(()) if durable => self.unsynced.push(Waiter::Checkpoint(reply)),
+                    Ok(()) => drop(reply.send(Ok(()))),
                     Err(e) => {
                         let _ = reply.send(Err(e.clone()));
                         self.fail(e);
@@ -426,10 +434,25 @@ impl JournalHandle {
         self.ask(|reply| Command::Barrier { reply }).await
     }
 
-    /// [`Command::Checkpoint`].
+    /// [`Command::Checkpoint`], answered once durable.
     pub async fn checkpoint(&self, checkpoint: Checkpoint) -> Result<(), StreamError> {
-        self.ask(|reply| Command::Checkpoint { checkpoint, reply })
-            .await
+        self.ask(|reply| Command::Checkpoint {
+            checkpoint,
+            durable: true,
+            reply,
+        })
+        .await
+    }
+
+    /// [`Command::Checkpoint`] without an fsync of its own: for progress a crash may lose
+    /// (HEAD and CRC-64 then find what the object already has).
+    pub async fn record_progress(&self, checkpoint: Checkpoint) -> Result<(), StreamError> {
+        self.ask(|reply| Command::Checkpoint {
+            checkpoint,
+            durable: false,
+            reply,
+        })
+        .await
     }
 
     /// Durable whole records from `from`, up to `max` bytes (at least one record): the plan

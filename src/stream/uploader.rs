@@ -189,7 +189,8 @@ impl Uploader {
             crc64: done.hash_crc64ecma,
             ..self.checkpoint.clone()
         };
-        self.commit(checkpoint).await?;
+        // Progress only: a crash that loses it costs a HEAD, never a duplicate.
+        self.commit(checkpoint, Durable::Lazily).await?;
         self.state.send_modify(|s| {
             s.appends += 1;
             s.online = true;
@@ -198,11 +199,12 @@ impl Uploader {
     }
 
     /// Writes a checkpoint and shows it in the state.
-    async fn commit(&mut self, checkpoint: Checkpoint) -> Result<(), Step> {
-        self.journal
-            .checkpoint(checkpoint.clone())
-            .await
-            .map_err(Step::Stop)?;
+    async fn commit(&mut self, checkpoint: Checkpoint, durable: Durable) -> Result<(), Step> {
+        match durable {
+            Durable::Now => self.journal.checkpoint(checkpoint.clone()).await,
+            Durable::Lazily => self.journal.record_progress(checkpoint.clone()).await,
+        }
+        .map_err(Step::Stop)?;
         self.state.send_modify(|s| {
             s.uploaded = checkpoint.offset;
             s.spooled = s.written.saturating_sub(checkpoint.offset);
@@ -273,11 +275,16 @@ impl Uploader {
         if cp.position == POSITION_UNKNOWN {
             // Nothing of this spool went to the object yet: it starts where the object ends.
             log::info!("append stream: starting at {length} bytes");
-            self.commit(Checkpoint {
-                position: length,
-                crc64: crc,
-                ..cp
-            })
+            // Durable before anything is sent: without it a restart would take the object's
+            // end, data of this spool included, for where the spool starts.
+            self.commit(
+                Checkpoint {
+                    position: length,
+                    crc64: crc,
+                    ..cp
+                },
+                Durable::Now,
+            )
             .await?;
         } else {
             let written = self.state.borrow().written;
@@ -310,12 +317,15 @@ impl Uploader {
             }
             if have > 0 {
                 log::info!("append stream: {have} spooled bytes were already in the object");
-                self.commit(Checkpoint {
-                    offset: cp.offset + have,
-                    position: length,
-                    crc64: crc,
-                    ..cp
-                })
+                self.commit(
+                    Checkpoint {
+                        offset: cp.offset + have,
+                        position: length,
+                        crc64: crc,
+                        ..cp
+                    },
+                    Durable::Lazily,
+                )
                 .await?;
             } else {
                 let cp = self.checkpoint.clone();
@@ -368,7 +378,8 @@ impl Uploader {
             started_ms: now_ms(),
             ..self.checkpoint.clone()
         };
-        self.commit(next).await?;
+        // Durable before the new key is used: a restart must not append its data to the old.
+        self.commit(next, Durable::Now).await?;
         if let Some(mut old) = self.appender.take() {
             if roll.seal {
                 if let Err(e) = old.seal().await {
@@ -426,4 +437,13 @@ fn upload_error(e: &SessionError) -> StreamError {
         status: service.map(|s| s.status),
         message: e.to_string(),
     }
+}
+
+/// Whether a checkpoint must be on disk before the uploader goes on.
+#[derive(Debug, Clone, Copy)]
+enum Durable {
+    /// Before anything else is sent: what a restart needs to not send data twice.
+    Now,
+    /// With the next fsync: progress a restart can find again by HEAD and CRC-64.
+    Lazily,
 }
