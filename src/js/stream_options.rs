@@ -22,7 +22,7 @@ pub struct JsStreamOptions {
     pub spool_dir: String,
     /// `durability`: `'each-write'` or `'group-commit'` (the default).
     pub durability: Option<String>,
-    /// `groupCommitMs`: the shortest time between two group fsyncs (default 2).
+    /// `groupCommitMs`: the shortest time between the starts of two group fsyncs (default 2).
     pub group_commit_ms: Option<f64>,
     pub max_append_bytes: Option<f64>,
     pub max_delay_ms: Option<f64>,

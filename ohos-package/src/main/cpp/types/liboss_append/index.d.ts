@@ -191,7 +191,7 @@ export interface NativeAppendStreamOptions {
   spoolDir: string;
   /** `group-commit` (default) or `each-write`. */
   durability?: string;
-  /** Group commit: the shortest time between two fsyncs (default 2, at most 1000). */
+  /** Group commit: the shortest time between the starts of two fsyncs (default 2, at most 1000). */
   groupCommitMs?: number;
   /** The largest append (default 4 MiB). */
   maxAppendBytes?: number;
