@@ -26,6 +26,18 @@ const EMULATOR_LAYERS: &[&str] = &[
     "state", "ops", "admin", "server",
 ];
 
+/// The modules of the CLI (`src/bin/oss-append/`, a crate of its own over the library), lowest
+/// first. `main.rs` stands above them.
+const CLI_LAYERS: &[&str] = &[
+    "args",
+    "credentials_command",
+    "progress",
+    "report",
+    "stdin",
+    "failure",
+    "spooled",
+];
+
 #[test]
 fn the_core_imports_only_downward_and_has_no_circles() {
     check_crate(Path::new("src"), CORE_LAYERS, &["bin"]);
@@ -34,6 +46,11 @@ fn the_core_imports_only_downward_and_has_no_circles() {
 #[test]
 fn the_emulator_imports_only_downward_and_has_no_circles() {
     check_crate(Path::new("emulator/src"), EMULATOR_LAYERS, &[]);
+}
+
+#[test]
+fn the_cli_imports_only_downward_and_has_no_circles() {
+    check_crate(Path::new("src/bin/oss-append"), CLI_LAYERS, &[]);
 }
 
 #[test]

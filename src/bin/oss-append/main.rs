@@ -8,6 +8,7 @@
 
 mod args;
 mod credentials_command;
+mod failure;
 mod progress;
 mod report;
 mod spooled;
@@ -19,6 +20,7 @@ use std::process::ExitCode;
 use oss_append::{crc64, AppendOptions, Appender, AppenderOptions, Body, Client, SessionError};
 
 use crate::args::{Args, Object};
+use crate::failure::Failure;
 use crate::progress::FileBar;
 use crate::report::{ObjectEnd, Source, Tally};
 use crate::stdin::StreamError;
@@ -52,45 +54,6 @@ fn main() -> ExitCode {
                 eprintln!("oss-append: {note}");
             }
             ExitCode::from(failure.status)
-        }
-    }
-}
-
-/// Why the tool stops with a non-zero status, and the lines it prints on stderr.
-#[derive(Debug)]
-struct Failure {
-    status: u8,
-    message: String,
-    /// What is left of the input and the object, after the message.
-    notes: Vec<String>,
-}
-
-impl Failure {
-    fn usage(message: String) -> Self {
-        Self {
-            status: 2,
-            message,
-            notes: Vec::new(),
-        }
-    }
-
-    fn open(object: &Object, e: &SessionError) -> Self {
-        Self {
-            status: 1,
-            message: format!("cannot open {object}: {e}"),
-            notes: Vec::new(),
-        }
-    }
-
-    fn stream(object: &Object, e: &StreamError) -> Self {
-        let message = match e {
-            StreamError::Append(e) => format!("append to {object} failed: {e}"),
-            StreamError::Read(e) => format!("reading stdin failed: {e}"),
-        };
-        Self {
-            status: 1,
-            message,
-            notes: Vec::new(),
         }
     }
 }

@@ -13,7 +13,7 @@ use oss_append::stream::{AppendStream, StreamOptions, StreamState};
 use oss_append::{AppendOptions, Client};
 
 use crate::args::{Args, Object};
-use crate::Failure;
+use crate::failure::Failure;
 
 /// How much one read from the input may take.
 const READ_CHUNK: usize = 256 * 1024;
