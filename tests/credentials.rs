@@ -15,28 +15,6 @@ use oss_append::{
 };
 use oss_emulator::{RunningEmulator, StsCredentials};
 
-/// Every log record of the process, formatted (installed once per test binary).
-struct Capture(Mutex<String>);
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        let line = format!("{} {} {}\n", record.level(), record.target(), record.args());
-        self.0.lock().unwrap().push_str(&line);
-    }
-    fn flush(&self) {}
-}
-
-static LOGS: Capture = Capture(Mutex::new(String::new()));
-
-fn capture_logs() {
-    if log::set_logger(&LOGS).is_ok() {
-        log::set_max_level(log::LevelFilter::Trace);
-    }
-}
-
 /// What the provider of a test does on each call.
 #[derive(Clone, Copy)]
 struct Plan {
@@ -487,7 +465,7 @@ async fn secrets_from_the_provider_never_show_in_debug_errors_or_logs() {
         Some("SignatureDoesNotMatch")
     );
     let mut shown = format!("{err}\n{err:?}\n{client:?}\n{session:?}\n");
-    shown.push_str(&LOGS.0.lock().unwrap());
+    shown.push_str(&captured_logs());
     let issued = provider.issued.lock().unwrap().clone();
     assert!(issued.len() >= 3, "tokens rotated");
     for c in &issued {

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use common::*;
@@ -18,22 +17,6 @@ use oss_emulator::{Fault, FaultOp};
 const TOKEN: &str = "sts-token-value-0123456789-secret";
 const WRONG_SECRET: &str = "a-wrong-secret-value-9876543210";
 const WRONG_TOKEN: &str = "another-sts-token-value-5555555";
-
-/// Every log record of the process, formatted.
-struct Capture(Mutex<String>);
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        let line = format!("{} {} {}\n", record.level(), record.target(), record.args());
-        self.0.lock().unwrap().push_str(&line);
-    }
-    fn flush(&self) {}
-}
-
-static LOGS: Capture = Capture(Mutex::new(String::new()));
 
 fn assert_clean(what: &str, text: &str) {
     for secret in [SK, TOKEN, WRONG_SECRET, WRONG_TOKEN] {
@@ -76,8 +59,7 @@ fn sts_client(
 
 #[tokio::test]
 async fn secrets_never_show_in_debug_errors_or_logs() {
-    log::set_logger(&LOGS).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
+    capture_logs();
     let emu = emulator_with(|c| c.security_token = Some(TOKEN.to_owned())).await;
     let retry = RetryPolicy {
         max_retries: 4,
@@ -168,7 +150,7 @@ async fn secrets_never_show_in_debug_errors_or_logs() {
     for (i, text) in errors.iter().enumerate() {
         assert_clean(&format!("error #{i}"), text);
     }
-    let logs = LOGS.0.lock().unwrap().clone();
+    let logs = captured_logs();
     assert!(
         logs.contains("checking with HEAD"),
         "the session logged its recoveries:\n{logs}"

@@ -67,40 +67,21 @@ where
     F: Future<Output = napi_ohos::Result<T>> + Send + 'static,
     S: FnOnce(&Env, T) -> napi_ohos::Result<V> + Send + 'static,
 {
-    let raw_env = env.raw();
-    let link = acquire(raw_env)?;
-    let mut deferred = ptr::null_mut();
-    let mut promise = ptr::null_mut();
-    // SAFETY: a valid env on its own thread; out-pointers to locals.
-    let status = unsafe { sys::napi_create_promise(raw_env, &mut deferred, &mut promise) };
-    if status != sys::Status::napi_ok {
-        release(raw_env);
-        return Err(napi_ohos::Error::new(
-            Status::from(status),
-            "creating a promise failed",
-        ));
-    }
-    let deferred = Deferred(deferred);
+    type Caught<T> = Result<napi_ohos::Result<T>, Box<dyn Any + Send>>;
+    let (promise, completion) =
+        promise_completion(env, move |env, outcome: Caught<T>| match outcome {
+            Ok(Ok(output)) => settle(env, output),
+            Ok(Err(e)) => Err(e),
+            Err(panic) => Err(napi_ohos::Error::new(
+                Status::GenericFailure,
+                format!(
+                    "oss-append: internal error (panic: {})",
+                    panic_message(&*panic)
+                ),
+            )),
+        })?;
     napi_ohos::bindgen_prelude::spawn(async move {
-        let outcome = CatchUnwind(Box::pin(work)).await;
-        let settlement: Settlement = Box::new(move |env: Option<&Env>| {
-            let Some(env) = env else { return };
-            let result = match outcome {
-                Ok(Ok(output)) => settle(env, output)
-                    // SAFETY: the env of the current call into JS.
-                    .and_then(|v| unsafe { V::to_napi_value(env.raw(), v) }),
-                Ok(Err(e)) => Err(e),
-                Err(panic) => Err(napi_ohos::Error::new(
-                    Status::GenericFailure,
-                    format!(
-                        "oss-append: internal error (panic: {})",
-                        panic_message(&*panic)
-                    ),
-                )),
-            };
-            deferred.settle(env, result);
-        });
-        send(&link, settlement);
+        completion.complete(CatchUnwind(Box::pin(work)).await);
     });
     Ok(promise)
 }

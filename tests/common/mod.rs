@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use oss_append::{Client, ClientConfig, Credentials, SignatureVersion};
 use oss_emulator::{EmulatorConfig, RunningEmulator, TestPki, Validity};
@@ -102,4 +102,37 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// Every log record of the test binary, formatted one a line ([`capture_logs`] installs it).
+pub struct LogCapture(Mutex<String>);
+
+impl log::Log for LogCapture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let line = format!("{} {} {}\n", record.level(), record.target(), record.args());
+        self.0.lock().unwrap().push_str(&line);
+    }
+    fn flush(&self) {}
+}
+
+static LOGS: LogCapture = LogCapture(Mutex::new(String::new()));
+
+/// Sends every log record of this test binary, at every level, to [`captured_logs`]. A
+/// process has one logger, set once: later calls change nothing.
+pub fn capture_logs() {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    let ours = *INSTALLED.get_or_init(|| log::set_logger(&LOGS).is_ok());
+    assert!(
+        ours,
+        "another logger was set first: the log cannot be captured"
+    );
+    log::set_max_level(log::LevelFilter::Trace);
+}
+
+/// The records captured so far.
+pub fn captured_logs() -> String {
+    LOGS.0.lock().unwrap().clone()
 }
