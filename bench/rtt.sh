@@ -13,32 +13,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-log() { printf '=== bench/rtt: %s\n' "$*" >&2; }
+# shellcheck source=bench/setup.sh
+. bench/setup.sh
+bench_setup bench/rtt
 
-missing=()
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-fi
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-if [ "$node_major" -lt 18 ]; then
-  echo "bench/rtt: Node.js >= 18 is needed (found $(node --version))" >&2
-  exit 1
-fi
-
-if [ ! -d bench/node_modules/ali-oss ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
-  log "npm ci in bench/ (ali-oss pinned by package-lock.json)"
-  (cd bench && npm ci --no-audit --no-fund >&2)
-fi
-
-log "./build.sh node --release"
-./build.sh node --release
-log "cargo build --release -p oss-emulator"
-cargo build --release -p oss-emulator >&2
-
-log "node bench/rtt.js $*"
+bench_log "node bench/rtt.js $*"
 node bench/rtt.js "$@"

@@ -13,13 +13,13 @@
 //! missing field) is a credentials error naming the rule, never echoing the output (it holds
 //! secrets).
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use std::time::{Duration, UNIX_EPOCH};
 
 use oss_append::client::credentials::CredentialsFuture;
 use oss_append::{Credentials, CredentialsProvider, ProvidedCredentials};
+use tokio::io::AsyncReadExt;
 
 /// The most a credentials command may print.
 pub const MAX_OUTPUT: usize = 64 * 1024;
@@ -38,23 +38,21 @@ impl CommandProvider {
 impl CredentialsProvider for CommandProvider {
     fn fetch(&self) -> CredentialsFuture {
         let command = self.command.clone();
-        Box::pin(async move {
-            let output = tokio::task::spawn_blocking(move || run(&command))
-                .await
-                .map_err(|e| format!("--credentials-command did not finish: {e}"))??;
-            Ok(parse(&output)?)
-        })
+        Box::pin(async move { Ok(parse(&run(&command).await?)?) })
     }
 }
 
-/// Runs `sh -c command`: its stdout, bounded.
-fn run(command: &str) -> Result<Vec<u8>, String> {
-    let mut child = Command::new("sh")
+/// Runs `sh -c command`: its stdout, bounded. The library bounds each fetch by a timeout and
+/// drops the fetch when it passes: the command is killed then (`kill_on_drop`), not left to
+/// hang on beside the tool.
+async fn run(command: &str) -> Result<Vec<u8>, String> {
+    let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
+        .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("--credentials-command could not be started: {e}"))?;
     let mut output = Vec::new();
@@ -63,10 +61,10 @@ fn run(command: &str) -> Result<Vec<u8>, String> {
         .take()
         .expect("piped")
         .take(MAX_OUTPUT as u64 + 1)
-        .read_to_end(&mut output);
+        .read_to_end(&mut output)
+        .await;
     if read.is_err() || output.len() > MAX_OUTPUT {
-        let _ = child.kill();
-        let _ = child.wait();
+        let _ = child.kill().await;
         return Err(match read {
             Err(e) => format!("reading the output of --credentials-command failed: {e}"),
             Ok(_) => format!("--credentials-command printed more than {MAX_OUTPUT} bytes"),
@@ -74,6 +72,7 @@ fn run(command: &str) -> Result<Vec<u8>, String> {
     }
     let status = child
         .wait()
+        .await
         .map_err(|e| format!("waiting for --credentials-command failed: {e}"))?;
     if !status.success() {
         return Err(format!("--credentials-command failed ({status})"));
@@ -176,12 +175,54 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_command_runs_and_its_failures_are_named() {
-        let out = run("printf '%s' '{\"x\":1}'").unwrap();
+    #[tokio::test]
+    async fn the_command_runs_and_its_failures_are_named() {
+        let out = run("printf '%s' '{\"x\":1}'").await.unwrap();
         assert_eq!(out, br#"{"x":1}"#);
-        assert!(run("exit 3").unwrap_err().contains("failed"));
-        let e = run(&format!("head -c {} /dev/zero", MAX_OUTPUT + 10)).unwrap_err();
+        assert!(run("exit 3").await.unwrap_err().contains("failed"));
+        let e = run(&format!("head -c {} /dev/zero", MAX_OUTPUT + 10))
+            .await
+            .unwrap_err();
         assert!(e.contains("more than"), "{e}");
+    }
+
+    /// Whether process `pid` still runs (a zombie, killed and not yet reaped, does not).
+    fn running(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| {
+                let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+                !state.starts_with('Z') && !state.starts_with('X')
+            })
+            .unwrap_or(false)
+    }
+
+    #[tokio::test]
+    async fn a_command_that_hangs_is_killed_when_the_fetch_gives_up() {
+        if !std::path::Path::new("/proc/self/stat").exists() {
+            println!("SKIP a_command_that_hangs_is_killed_when_the_fetch_gives_up: no /proc");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        // `exec`: the shell becomes the sleep, so the pid written is the child's own.
+        let command = format!("echo $$ > '{}'; exec sleep 30", pid_file.display());
+        let provider = CommandProvider::new(command);
+        let fetch = provider.fetch();
+        // What the library's refresh timeout does: give up on the fetch, dropping it.
+        let gave_up = tokio::time::timeout(Duration::from_millis(500), fetch).await;
+        assert!(gave_up.is_err(), "the hanging command answered");
+        let pid: u32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while running(pid) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            !running(pid),
+            "the command (pid {pid}) still runs after the fetch was dropped"
+        );
     }
 }
