@@ -41,6 +41,14 @@
 //! acknowledged): the segment is truncated before it. Any other failure is
 //! [`StreamError::SpoolCorrupt`] and the spool is left as it is.
 //!
+//! # Reading
+//!
+//! Spooled data is found through a sparse index: per segment, the file position of its first
+//! data record and then of one record per [`INDEX_SPACING`] of data. A read starts at the
+//! last mark at or before the offset asked for and parses the records from there (one
+//! `pread` per segment), so the index costs a few bytes per 64 KiB spooled, whatever the
+//! number of writes.
+//!
 //! # Deletion
 //!
 //! A segment other than the newest is deleted once all its data lies before the offset of a
@@ -48,7 +56,7 @@
 //! [`Spool::remove_segments_with`]); a deletion a crash interrupts is done after the next
 //! open, since the segment is still wholly before the latest checkpoint.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
@@ -229,21 +237,62 @@ fn valid_record_after(buf: &[u8], at: usize) -> bool {
         .any(|i| buf[i..i + 4] == MAGIC && parse_record(buf, i).is_ok())
 }
 
-/// One data record kept for reading: where its bytes are.
+/// Stream bytes between two [`Mark`]s of a segment, at least: reading from any offset starts
+/// at most this far before it in the file.
+pub const INDEX_SPACING: u64 = 64 * 1024;
+
+/// Where a data record starts in its segment file: the index of a segment holds one for its
+/// first data record and then one per [`INDEX_SPACING`] of data, not one per record, so the
+/// memory the index takes does not grow with the number of writes (a spool of 256 MiB of
+/// 100-byte lines needs 4,096 marks, not 2.7 million entries).
 #[derive(Debug, Clone, Copy)]
-struct Extent {
+struct Mark {
+    /// Stream offset of the record's first byte.
     offset: u64,
-    segment: u64,
+    /// File position of the record's header.
     file_pos: u64,
-    len: u64,
 }
 
 #[derive(Debug)]
 struct Segment {
     id: u64,
     path: PathBuf,
+    /// Stream offset of its first data byte (`data_end` when it holds no data).
+    data_start: u64,
     /// Stream offset after its last data record (or where it started).
     data_end: u64,
+    /// Bytes in the file (records written, durable or not).
+    len: u64,
+    /// The sparse index of its data records, by offset.
+    marks: Vec<Mark>,
+}
+
+impl Segment {
+    fn new(id: u64, path: PathBuf, at: u64) -> Self {
+        Self {
+            id,
+            path,
+            data_start: at,
+            data_end: at,
+            len: 0,
+            marks: Vec::new(),
+        }
+    }
+
+    /// Notes a data record of `len` bytes at `offset` whose header is at `file_pos`.
+    fn add_data(&mut self, offset: u64, file_pos: u64, len: u64) {
+        if self
+            .marks
+            .last()
+            .is_none_or(|m| offset - m.offset >= INDEX_SPACING)
+        {
+            if self.marks.is_empty() {
+                self.data_start = offset;
+            }
+            self.marks.push(Mark { offset, file_pos });
+        }
+        self.data_end = offset + len;
+    }
 }
 
 /// What replay found.
@@ -264,7 +313,8 @@ pub struct Spool {
     segments: Vec<Segment>,
     active: Option<File>,
     active_len: u64,
-    extents: VecDeque<Extent>,
+    /// Bytes of the newest segment that are durable.
+    synced_len: u64,
     end: u64,
     checkpoint: Option<Checkpoint>,
     durable_checkpoint_offset: u64,
@@ -344,7 +394,7 @@ impl Spool {
             segments: Vec::new(),
             active: None,
             active_len: 0,
-            extents: VecDeque::new(),
+            synced_len: 0,
             end: 0,
             checkpoint: None,
             durable_checkpoint_offset: 0,
@@ -358,9 +408,12 @@ impl Spool {
             _lock: lock,
         };
         let mut end: Option<u64> = None;
+        let mut first_data: Option<u64> = None;
         for (i, &id) in ids.iter().enumerate() {
             let last = i + 1 == ids.len();
             let path = dir.join(segment_name(id));
+            let at_start = end.unwrap_or_else(|| spool.checkpoint.as_ref().map_or(0, |c| c.offset));
+            let mut segment = Segment::new(id, path.clone(), at_start);
             let mut buf = Vec::new();
             File::open(&path)
                 .and_then(|mut f| f.read_to_end(&mut buf))
@@ -405,12 +458,8 @@ impl Spool {
                             }
                         }
                         let len = payload.len() as u64;
-                        spool.extents.push_back(Extent {
-                            offset: record.offset,
-                            segment: id,
-                            file_pos: record.payload.start as u64,
-                            len,
-                        });
+                        segment.add_data(record.offset, at as u64, len);
+                        first_data.get_or_insert(record.offset);
                         end = Some(record.offset + len);
                     }
                     _ => {
@@ -429,13 +478,15 @@ impl Spool {
                 spool.replay.records += 1;
                 at = record.payload.end;
             }
-            spool.segments.push(Segment {
-                id,
-                path,
-                data_end: end.unwrap_or_else(|| spool.checkpoint.as_ref().map_or(0, |c| c.offset)),
-            });
+            if segment.marks.is_empty() {
+                let at = end.unwrap_or_else(|| spool.checkpoint.as_ref().map_or(0, |c| c.offset));
+                (segment.data_start, segment.data_end) = (at, at);
+            }
+            segment.len = buf.len() as u64;
+            spool.segments.push(segment);
             if last {
                 spool.active_len = buf.len() as u64;
+                spool.synced_len = spool.active_len;
             }
         }
         spool.replay.segments = ids.len();
@@ -444,7 +495,7 @@ impl Spool {
         // What replay read is on disk; the sync below makes it durable in any case.
         spool.synced_end = spool.end;
         match spool.checkpoint.clone() {
-            None if !spool.extents.is_empty() => {
+            None if first_data.is_some() => {
                 return Err(StreamError::SpoolCorrupt {
                     segment: dir.to_path_buf(),
                     file_offset: 0,
@@ -454,7 +505,7 @@ impl Spool {
             None => {}
             Some(cp) => {
                 let cp_offset = cp.offset;
-                if spool.extents.front().is_some_and(|x| x.offset > cp_offset) {
+                if first_data.is_some_and(|x| x > cp_offset) {
                     return Err(StreamError::SpoolCorrupt {
                         segment: dir.to_path_buf(),
                         file_offset: 0,
@@ -465,7 +516,6 @@ impl Spool {
                     });
                 }
                 spool.durable_checkpoint_offset = cp_offset;
-                spool.drop_extents_before(cp_offset);
                 // The newest segment must hold the latest checkpoint (it may have been torn).
                 spool.open_active()?;
                 spool.checkpoint(cp)?;
@@ -498,6 +548,11 @@ impl Spool {
     /// Segment files present.
     pub fn segment_count(&self) -> usize {
         self.segments.len()
+    }
+
+    /// Marks the index holds (see [`INDEX_SPACING`]): its memory, about 16 bytes each.
+    pub fn index_marks(&self) -> usize {
+        self.segments.iter().map(|s| s.marks.len()).sum()
     }
 
     /// Bytes not yet confirmed in OSS (end − latest checkpoint's offset).
@@ -541,29 +596,28 @@ impl Spool {
             .open(&path)
             .map_err(|e| StreamError::io("open", &path, &e))?;
         sync_dir(&self.dir)?;
-        self.segments.push(Segment {
-            id,
-            path,
-            data_end: self.end,
-        });
+        self.segments.push(Segment::new(id, path, self.end));
         self.active = Some(f);
         self.active_len = 0;
+        self.synced_len = 0;
         if let Some(cp) = checkpoint.or_else(|| self.checkpoint.clone()) {
             self.checkpoint(cp)?;
         }
         Ok(())
     }
 
+    /// Appends a record to the newest segment; returns the file position of its header.
     fn write_record(&mut self, kind: u8, offset: u64, payload: &[u8]) -> Result<u64, StreamError> {
         let record = encode_record(kind, offset, payload);
-        let seg = self.segments.last().expect("an active segment");
+        let seg = self.segments.last_mut().expect("an active segment");
         let f = self.active.as_mut().expect("an active segment");
         f.write_all(&record)
             .map_err(|e| StreamError::io("write", &seg.path, &e))?;
-        let payload_pos = self.active_len + HEADER_LEN as u64;
+        let header_pos = self.active_len;
         self.active_len += record.len() as u64;
+        seg.len = self.active_len;
         self.dirty = true;
-        Ok(payload_pos)
+        Ok(header_pos)
     }
 
     /// Appends one data record (not yet durable: see [`Spool::sync`]); returns its offset.
@@ -576,16 +630,12 @@ impl Spool {
             ));
         }
         let offset = self.end;
-        let file_pos = self.write_record(KIND_DATA, offset, data)?;
-        let seg = self.segments.last_mut().expect("an active segment");
+        let header_pos = self.write_record(KIND_DATA, offset, data)?;
         self.end += data.len() as u64;
-        seg.data_end = self.end;
-        self.extents.push_back(Extent {
-            offset,
-            segment: seg.id,
-            file_pos,
-            len: data.len() as u64,
-        });
+        self.segments
+            .last_mut()
+            .expect("an active segment")
+            .add_data(offset, header_pos, data.len() as u64);
         Ok(offset)
     }
 
@@ -593,19 +643,8 @@ impl Spool {
     pub fn checkpoint(&mut self, checkpoint: Checkpoint) -> Result<(), StreamError> {
         assert!(checkpoint.offset <= self.end, "checkpoint past the end");
         self.write_record(KIND_CHECKPOINT, checkpoint.offset, &checkpoint.encode())?;
-        self.drop_extents_before(checkpoint.offset);
         self.checkpoint = Some(checkpoint);
         Ok(())
-    }
-
-    fn drop_extents_before(&mut self, offset: u64) {
-        while self
-            .extents
-            .front()
-            .is_some_and(|x| x.offset + x.len <= offset)
-        {
-            self.extents.pop_front();
-        }
     }
 
     /// Makes everything written durable (one fdatasync if anything changed), then starts a new
@@ -621,6 +660,7 @@ impl Spool {
             self.fsyncs += 1;
             self.dirty = false;
             self.synced_end = self.end;
+            self.synced_len = self.active_len;
             if let Some(cp) = &self.checkpoint {
                 self.durable_checkpoint_offset = cp.offset;
             }
@@ -668,47 +708,62 @@ impl Spool {
     /// lie in the first one) are: at least one, more while the total stays within `max`; only
     /// durable ones (the uploader never sends bytes a crash could take back).
     pub fn read_plan(&mut self, from: u64, max: u64) -> Result<ReadPlan, StreamError> {
-        self.plan(from, max, self.synced_end)
+        self.plan(from, max, true)
     }
 
-    fn plan(&mut self, from: u64, max: u64, limit: u64) -> Result<ReadPlan, StreamError> {
-        let first = self.extents.partition_point(|x| x.offset + x.len <= from);
-        let mut plan = ReadPlan::default();
-        let mut at = from;
-        for i in first..self.extents.len() {
-            let x = self.extents[i];
-            if x.offset + x.len > limit {
+    fn plan(&mut self, from: u64, max: u64, durable_only: bool) -> Result<ReadPlan, StreamError> {
+        let limit = if durable_only {
+            self.synced_end
+        } else {
+            self.end
+        };
+        let mut plan = ReadPlan {
+            spans: Vec::new(),
+            from,
+            max,
+            limit,
+        };
+        if from >= limit {
+            return Ok(plan);
+        }
+        // Records starting after this need not be read (the first one is read whole anyway).
+        let enough = from.saturating_add(max);
+        let newest = self.segments.len() - 1;
+        for i in 0..self.segments.len() {
+            let seg = &self.segments[i];
+            if seg.data_end <= from || seg.marks.is_empty() {
+                continue;
+            }
+            if seg.data_start >= limit || seg.data_start > enough {
                 break;
             }
-            let skip = at - x.offset;
-            let len = x.len - skip;
-            if plan.len > 0 && plan.len + len > max {
-                break;
-            }
-            let (file_pos, end) = (x.file_pos + skip, x.file_pos + x.len);
-            match plan.spans.last_mut() {
-                Some(span) if span.segment == x.segment => {
-                    span.pieces.push((file_pos - span.start, len));
-                    span.end = end;
-                }
-                _ => plan.spans.push(Span {
-                    segment: x.segment,
-                    path: self.dir.join(segment_name(x.segment)),
-                    file: self.reader(x.segment)?,
-                    start: file_pos,
-                    end,
-                    pieces: vec![(0, len)],
-                }),
-            }
-            plan.len += len;
-            at += len;
+            // From the last mark at or before `from` (the first record of a later segment).
+            let at = seg.marks.partition_point(|m| m.offset <= from).max(1) - 1;
+            let start = seg.marks[at].file_pos;
+            let bound = if i == newest && durable_only {
+                self.synced_len
+            } else {
+                seg.len
+            };
+            let end = seg
+                .marks
+                .iter()
+                .find(|m| m.offset > enough)
+                .map_or(bound, |m| m.file_pos.min(bound));
+            let (id, path) = (seg.id, seg.path.clone());
+            plan.spans.push(Span {
+                path,
+                file: self.reader(id)?,
+                start,
+                end,
+            });
         }
         Ok(plan)
     }
 
     /// Whole data records from `from` (as [`Spool::read_plan`], written ones too), read here.
     pub fn read_records(&mut self, from: u64, max: u64) -> Result<Vec<u8>, StreamError> {
-        self.plan(from, max, self.end)?.read()
+        self.plan(from, max, false)?.read()
     }
 
     /// CRC-64 of the `len` stream bytes from `from` (`len` at most what is spooled there).
@@ -735,53 +790,102 @@ impl Spool {
     }
 }
 
-/// Records of one segment to read: one `pread` of `start..end`, then the payloads kept.
+/// A file range of one segment to read in one `pread`: whole records, from a record's header.
 #[derive(Debug)]
 struct Span {
-    segment: u64,
     path: PathBuf,
     file: Arc<File>,
     start: u64,
     end: u64,
-    /// Payloads: (position from `start`, length), in order.
-    pieces: Vec<(u64, u64)>,
 }
 
 /// Where some spooled bytes are on disk ([`Spool::read_plan`]); [`ReadPlan::read`] reads them
 /// without the spool, so it can run on any thread. Segment files stay readable while the plan
 /// holds them, even if the spool deletes them meanwhile.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ReadPlan {
     spans: Vec<Span>,
-    len: u64,
+    from: u64,
+    max: u64,
+    /// Stream offset the data read must not pass (what is durable, for the uploader).
+    limit: u64,
 }
 
 impl ReadPlan {
-    /// Stream bytes the plan covers.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether it covers nothing.
+    /// Whether there is nothing to read.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.spans.is_empty()
     }
 
-    /// Reads the bytes: one read per segment, the record headers between them dropped.
+    /// Reads the data: one read per segment, then the payloads of its data records from
+    /// `from` on, whole records while the total stays within `max` (the first one always),
+    /// none past `limit`. The records are parsed again (headers, lengths, offsets in sequence)
+    /// and a mismatch is [`StreamError::SpoolCorrupt`].
     pub fn read(self) -> Result<Vec<u8>, StreamError> {
-        let mut out = Vec::with_capacity(self.len as usize);
+        let mut out = Vec::new();
         let mut buf = Vec::new();
+        let mut next = self.from;
         for span in &self.spans {
             buf.resize((span.end - span.start) as usize, 0);
             span.file
                 .read_exact_at(&mut buf, span.start)
                 .map_err(|e| StreamError::io("read", &span.path, &e))?;
-            for &(at, len) in &span.pieces {
-                out.extend_from_slice(&buf[at as usize..(at + len) as usize]);
+            let mut at = 0usize;
+            while at < buf.len() {
+                let here = span.start + at as u64;
+                let corrupt = |reason: String| StreamError::SpoolCorrupt {
+                    segment: span.path.clone(),
+                    file_offset: here,
+                    reason,
+                };
+                let (kind, offset, len) = record_header(&buf[at..]).map_err(corrupt)?;
+                let payload = at + HEADER_LEN..at + HEADER_LEN + len as usize;
+                if payload.end > buf.len() {
+                    return Err(corrupt("a record runs past the part read".into()));
+                }
+                at = payload.end;
+                if kind != KIND_DATA || offset + len <= next {
+                    continue;
+                }
+                if offset > next {
+                    return Err(corrupt(format!(
+                        "data record at stream offset {offset}, expected {next}"
+                    )));
+                }
+                if offset + len > self.limit
+                    || (!out.is_empty() && (out.len() as u64 + offset + len - next) > self.max)
+                {
+                    return Ok(out);
+                }
+                let skip = (next - offset) as usize;
+                out.extend_from_slice(&buf[payload][skip..]);
+                next = offset + len;
             }
         }
         Ok(out)
     }
+}
+
+/// Kind, stream offset and payload length of the record whose header starts `rest` (checked:
+/// magic, version, kind, length bound; the CRC-64 was checked when the spool was replayed or
+/// the record written).
+fn record_header(rest: &[u8]) -> Result<(u8, u64, u64), String> {
+    if rest.len() < HEADER_LEN {
+        return Err(format!("a {}-byte header is cut short", rest.len()));
+    }
+    if rest[0..4] != MAGIC || rest[4] != VERSION {
+        return Err("bad magic or version".into());
+    }
+    let kind = rest[5];
+    if kind != KIND_DATA && kind != KIND_CHECKPOINT {
+        return Err(format!("unknown record kind {kind}"));
+    }
+    let len = u32::from_le_bytes(rest[8..12].try_into().unwrap()) as u64;
+    if len > MAX_WRITE_BYTES {
+        return Err(format!("payload length {len} above the limit"));
+    }
+    let offset = u64::from_le_bytes(rest[12..20].try_into().unwrap());
+    Ok((kind, offset, len))
 }
 
 /// CRC-64 of an object made of a part with CRC `a` followed by `b_len` bytes with CRC `b`.
