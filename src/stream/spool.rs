@@ -237,7 +237,7 @@ fn valid_record_after(buf: &[u8], at: usize) -> bool {
         .any(|i| buf[i..i + 4] == MAGIC && parse_record(buf, i).is_ok())
 }
 
-/// Stream bytes between two [`Mark`]s of a segment, at least: reading from any offset starts
+/// Stream bytes between two marks of a segment's index, at least: reading from any offset starts
 /// at most this far before it in the file.
 pub const INDEX_SPACING: u64 = 64 * 1024;
 
