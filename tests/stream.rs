@@ -516,6 +516,37 @@ async fn bad_options_name_the_field() {
         ),
         "{err}"
     );
+    // The object's own rules are checked at open, before a write is acknowledged; the spool
+    // directory is not even created.
+    let spool_dir = dir.path().join("never");
+    let mut bad_bucket = options("k", &spool_dir);
+    bad_bucket.bucket = "b".into();
+    let mut bad_key = options("/k", &spool_dir);
+    bad_key.key = "/k".into();
+    let mut bad_template = options("k", &spool_dir);
+    bad_template.rollover = Some(Rollover {
+        key_template: "/{n}".into(),
+        ..Rollover::default()
+    });
+    for (opts, field, says) in [
+        (bad_bucket, "bucket", "3 to 63"),
+        (bad_key, "key", "must not start with '/'"),
+        (
+            bad_template,
+            "rollover.key_template",
+            "must not start with '/'",
+        ),
+    ] {
+        let err = client(&emu).append_stream(opts).await.unwrap_err();
+        match &err {
+            StreamError::InvalidOption { field: f, rule } => {
+                assert_eq!(*f, field, "{err}");
+                assert!(rule.contains(says), "{err}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(!spool_dir.exists());
 }
 
 #[tokio::test]

@@ -180,7 +180,7 @@ mod tests {
 
     fn stream() -> JsStreamOptions {
         JsStreamOptions {
-            bucket: "b".into(),
+            bucket: "logs-bucket".into(),
             key: "logs/app.log".into(),
             spool_dir: "/tmp/spool".into(),
             ..JsStreamOptions::default()
@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn defaults_are_the_cores_defaults() {
         let out = stream().into_options().unwrap();
-        assert_eq!(out.bucket, "b");
+        assert_eq!(out.bucket, "logs-bucket");
         assert_eq!(out.key, "logs/app.log");
         assert_eq!(out.spool_dir.to_str(), Some("/tmp/spool"));
         assert_eq!(out.durability, Durability::default());

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::protocol::limits::MAX_APPENDABLE_SIZE;
 use crate::protocol::options::AppendOptions;
+use crate::protocol::validate;
 use crate::session::retry::{RetryPolicy, LONGEST_WAIT};
 use crate::stream::error::StreamError;
 
@@ -255,12 +256,17 @@ impl StreamOptions {
     /// Checks every rule; the first one broken is named in [`StreamError::InvalidOption`].
     /// (Bucket, key and headers are checked by the append session as well.)
     pub fn validate(&self) -> Result<(), StreamError> {
-        if self.bucket.is_empty() {
-            return Err(StreamError::invalid("bucket", "must not be empty"));
-        }
-        if self.key.is_empty() {
-            return Err(StreamError::invalid("key", "must not be empty"));
-        }
+        // The object's own rules, as a single append checks them: caught here, at open, not
+        // after the first writes were acknowledged and the upload found them.
+        let as_stream_error = |e: crate::protocol::error::Error| match e {
+            crate::protocol::error::Error::InvalidArgument { field, rule } => {
+                StreamError::invalid(field, rule)
+            }
+            other => StreamError::invalid("append_options", other.to_string()),
+        };
+        validate::bucket(&self.bucket).map_err(as_stream_error)?;
+        validate::key(&self.key).map_err(as_stream_error)?;
+        validate::options(&self.append_options).map_err(as_stream_error)?;
         if self.spool_dir.as_os_str().is_empty() {
             return Err(StreamError::invalid("spool_dir", "must not be empty"));
         }
@@ -333,6 +339,11 @@ impl StreamOptions {
                     "rollover.key_template",
                     "must contain `{n}` (the object's number)",
                 ));
+            }
+            if roll.next_key.is_none() {
+                validate::key(&roll.key_for(&self.key, 1)).map_err(|e| {
+                    StreamError::invalid("rollover.key_template", format!("makes keys that {e}"))
+                })?;
             }
         }
         Ok(())

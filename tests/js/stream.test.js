@@ -191,6 +191,10 @@ test('a bad option is refused naming its field; nothing is created', async () =>
     ['reconnect.maxBackoffMs', { reconnect: { initialBackoffMs: 1000, maxBackoffMs: 1 } }],
     ['retry.maxRetries', { retry: { maxRetries: -1 } }],
     ['spoolDir', { spoolDir: '' }],
+    ['bucket', { bucket: 'b' }],
+    ['bucket', { bucket: 'Upper-Case' }],
+    ['key', { key: '/leading-slash.log' }],
+    ['rollover.keyTemplate', { rollover: { keyTemplate: '/{n}' } }],
   ]) {
     const err = await rejection(client.appendStream({ ...base, ...extra }));
     assert.equal(err.code, EClientErrorCode.INVALID_ARGUMENT, `${field}: ${err.message}`);
