@@ -728,7 +728,7 @@ impl Spool {
         }
         // Records starting after this need not be read (the first one is read whole anyway).
         let enough = from.saturating_add(max);
-        let newest = self.segments.len() - 1;
+        let newest = self.segments.len().saturating_sub(1);
         for i in 0..self.segments.len() {
             let seg = &self.segments[i];
             if seg.data_end <= from || seg.marks.is_empty() {
