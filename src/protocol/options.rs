@@ -201,8 +201,8 @@ macro_rules! text_options {
 }
 
 /// Every text option, in the order their headers go on the wire (after `Content-Length`;
-/// `Content-Type` is followed by `Content-MD5`, see [`crate::protocol::request`]). Request
-/// building, validation and the JS mapping all read this one table.
+/// `Content-Type` is followed by `Content-MD5`, as `src/protocol/request.rs` writes them).
+/// Request building, validation and the JS mapping all read this one table.
 pub const TEXT_OPTIONS: [TextOption; 7] = text_options![
     content_type: "contentType" => "Content-Type",
     cache_control: "cacheControl" => "Cache-Control",
