@@ -281,6 +281,26 @@ fn posts(emu: &RunningEmulator) -> usize {
     emu.requests().iter().filter(|r| r.method == "POST").count()
 }
 
+/// Writes `count` seeded chunks of `len(i)` bytes, each awaited (and flushed, if asked);
+/// returns what was written.
+async fn write_chunks(
+    stream: &AppendStream,
+    count: u64,
+    len: impl Fn(u64) -> usize,
+    flush_each: bool,
+) -> Vec<u8> {
+    let mut written = Vec::new();
+    for i in 0..count {
+        let chunk = pattern(len(i), i);
+        written.extend_from_slice(&chunk);
+        stream.write(chunk).await.unwrap();
+        if flush_each {
+            stream.flush().await.unwrap();
+        }
+    }
+    written
+}
+
 fn data(emu: &RunningEmulator, key: &str) -> Vec<u8> {
     emu.object(BUCKET, key).map(|o| o.data).unwrap_or_default()
 }
@@ -560,12 +580,7 @@ async fn lost_answers_and_5xx_lose_and_double_nothing() {
     emu.inject(Fault::drop_after_commit().times(3));
     emu.inject(Fault::status(503).times(8).after(2));
     emu.inject(Fault::drop_before_commit().times(2).after(5));
-    let mut expected = Vec::new();
-    for i in 0..60u64 {
-        let chunk = pattern(10 + (i as usize % 40), i);
-        expected.extend_from_slice(&chunk);
-        stream.write(chunk).await.unwrap();
-    }
+    let expected = write_chunks(&stream, 60, |i| 10 + (i as usize % 40), false).await;
     stream.close().await.unwrap();
     assert_eq!(data(&emu, "faults.log"), expected);
     assert!(!emu.fired_faults().is_empty());
@@ -676,12 +691,7 @@ async fn rollover_continues_at_the_next_key_and_seals_the_full_one() {
         )
         .await
         .unwrap();
-    let mut expected = Vec::new();
-    for i in 0..10u64 {
-        let chunk = pattern(300, i);
-        expected.extend_from_slice(&chunk);
-        stream.write(chunk).await.unwrap();
-    }
+    let expected = write_chunks(&stream, 10, |_| 300, false).await;
     let state = stream.close().await.unwrap();
     assert_eq!(state.object_number, 3);
     assert_eq!(state.key, "roll.log.3");
@@ -792,13 +802,7 @@ async fn rollover_asks_a_callback_for_the_next_key_and_retries_when_it_fails() {
         )
         .await
         .unwrap();
-    let mut expected = Vec::new();
-    for i in 0..4u64 {
-        let chunk = pattern(300, i);
-        expected.extend_from_slice(&chunk);
-        stream.write(chunk).await.unwrap();
-        stream.flush().await.unwrap();
-    }
+    let expected = write_chunks(&stream, 4, |_| 300, true).await;
     let state = stream.close().await.unwrap();
     assert_eq!(state.key, "parts/cb.log/0003");
     let mut joined = data(&emu, "cb.log");
