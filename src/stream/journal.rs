@@ -1,14 +1,16 @@
-//! The spool's own thread: every spool operation (writes, fsyncs, checkpoints, reads for the
-//! uploader) runs here, so no caller's async thread ever waits on the disk. Callers send a
-//! [`Command`] and await its `oneshot` answer.
+//! The spool's own thread: every spool write and fsync runs here, so no caller's async thread
+//! ever waits on the disk. Callers send a [`Command`] and await its answer (a `oneshot`, or
+//! for writes from a binding a callback, see [`WriteReply`]).
 //!
 //! Group commit: writes are appended as they arrive and answered after the fsync that covers
 //! them. With [`Durability::EachWrite`] each write gets its own fsync; with
-//! [`Durability::GroupCommit`] the thread first takes every command already queued, then
-//! fsyncs once for all of them, and fsyncs start at most once per `interval` (start to start).
-//! Writes that arrive during an fsync form the next group. Checkpoints and barriers join the
-//! group like writes (a checkpoint is answered once durable, a barrier once everything before
-//! it is), so the uploader's bookkeeping never costs a write an fsync of its own.
+//! [`Durability::GroupCommit`] the thread first takes every command already queued (waiting
+//! up to [`GATHER`] for the rest of a burst), then fsyncs once for all of them, and fsyncs
+//! start at most once per `interval` (start to start). Writes that arrive during an fsync form
+//! the next group. Checkpoints and barriers join the group like writes: a durable checkpoint
+//! is answered once on disk, a progress one at once (the next fsync takes it along), a barrier
+//! once everything before it is durable. So the uploader's bookkeeping never costs a write an
+//! fsync of its own.
 //!
 //! Reading spooled bytes for an upload does not run here: the thread answers a
 //! [`ReadPlan`] (which file ranges hold them, durable ones only) and the caller reads them on
