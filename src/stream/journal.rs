@@ -261,12 +261,17 @@ pub fn run(
 }
 
 fn answer_closed(c: Command) {
+    refuse(c, StreamError::Closed);
+}
+
+/// Answers a command with `e` without doing it.
+fn refuse(c: Command, e: StreamError) {
     match c {
-        Command::Write { reply, .. } => reply.send(Err(StreamError::Closed)),
-        Command::Barrier { reply } => drop(reply.send(Err(StreamError::Closed))),
-        Command::Checkpoint { reply, .. } => drop(reply.send(Err(StreamError::Closed))),
-        Command::Read { reply, .. } => drop(reply.send(Err(StreamError::Closed))),
-        Command::Crc { reply, .. } => drop(reply.send(Err(StreamError::Closed))),
+        Command::Write { reply, .. } => reply.send(Err(e)),
+        Command::Barrier { reply } => drop(reply.send(Err(e))),
+        Command::Checkpoint { reply, .. } => drop(reply.send(Err(e))),
+        Command::Read { reply, .. } => drop(reply.send(Err(e))),
+        Command::Crc { reply, .. } => drop(reply.send(Err(e))),
     }
 }
 
@@ -286,15 +291,7 @@ impl Journal {
 
     fn handle(&mut self, c: Command) {
         if let Some(e) = &self.failed {
-            let e = e.clone();
-            match c {
-                Command::Write { reply, .. } => reply.send(Err(e)),
-                Command::Barrier { reply } => drop(reply.send(Err(e))),
-                Command::Checkpoint { reply, .. } => drop(reply.send(Err(e))),
-                Command::Read { reply, .. } => drop(reply.send(Err(e))),
-                Command::Crc { reply, .. } => drop(reply.send(Err(e))),
-            }
-            return;
+            return refuse(c, e.clone());
         }
         match c {
             Command::Write { .. } | Command::Barrier { .. } if !self.waiting.is_empty() => {
@@ -458,22 +455,16 @@ impl JournalHandle {
         self.ask(|reply| Command::Barrier { reply }).await
     }
 
-    /// [`Command::Checkpoint`], answered once durable.
-    pub async fn checkpoint(&self, checkpoint: Checkpoint) -> Result<(), StreamError> {
+    /// [`Command::Checkpoint`]: answered once on disk when `durable`, else at once (for
+    /// progress a crash may lose: HEAD and CRC-64 then find what the object already has).
+    pub async fn checkpoint(
+        &self,
+        checkpoint: Checkpoint,
+        durable: bool,
+    ) -> Result<(), StreamError> {
         self.ask(|reply| Command::Checkpoint {
             checkpoint,
-            durable: true,
-            reply,
-        })
-        .await
-    }
-
-    /// [`Command::Checkpoint`] without an fsync of its own: for progress a crash may lose
-    /// (HEAD and CRC-64 then find what the object already has).
-    pub async fn record_progress(&self, checkpoint: Checkpoint) -> Result<(), StreamError> {
-        self.ask(|reply| Command::Checkpoint {
-            checkpoint,
-            durable: false,
+            durable,
             reply,
         })
         .await

@@ -822,25 +822,29 @@ impl ReadPlan {
     /// none past `limit`. The records are parsed again (headers, lengths, offsets in sequence)
     /// and a mismatch is [`StreamError::SpoolCorrupt`].
     pub fn read(self) -> Result<Vec<u8>, StreamError> {
+        // Each span is read straight into `out`, then its payloads are moved down over the
+        // headers: one buffer, the data read once and moved once.
         let mut out = Vec::new();
-        let mut buf = Vec::new();
         let mut next = self.from;
         for span in &self.spans {
-            buf.resize((span.end - span.start) as usize, 0);
+            let base = out.len();
+            out.resize(base + (span.end - span.start) as usize, 0);
             span.file
-                .read_exact_at(&mut buf, span.start)
+                .read_exact_at(&mut out[base..], span.start)
                 .map_err(|e| StreamError::io("read", &span.path, &e))?;
-            let mut at = 0usize;
-            while at < buf.len() {
-                let here = span.start + at as u64;
+            let span_end = out.len();
+            let (mut at, mut kept) = (base, base);
+            let mut full = false;
+            while at < span_end {
+                let here = span.start + (at - base) as u64;
                 let corrupt = |reason: String| StreamError::SpoolCorrupt {
                     segment: span.path.clone(),
                     file_offset: here,
                     reason,
                 };
-                let (kind, offset, len) = record_header(&buf[at..]).map_err(corrupt)?;
+                let (kind, offset, len) = record_header(&out[at..span_end]).map_err(corrupt)?;
                 let payload = at + HEADER_LEN..at + HEADER_LEN + len as usize;
-                if payload.end > buf.len() {
+                if payload.end > span_end {
                     return Err(corrupt("a record runs past the part read".into()));
                 }
                 at = payload.end;
@@ -853,13 +857,19 @@ impl ReadPlan {
                     )));
                 }
                 if offset + len > self.limit
-                    || (!out.is_empty() && (out.len() as u64 + offset + len - next) > self.max)
+                    || (kept > 0 && (kept as u64 + offset + len - next) > self.max)
                 {
-                    return Ok(out);
+                    full = true;
+                    break;
                 }
-                let skip = (next - offset) as usize;
-                out.extend_from_slice(&buf[payload][skip..]);
+                let start = payload.start + (next - offset) as usize;
+                out.copy_within(start..payload.end, kept);
+                kept += payload.end - start;
                 next = offset + len;
+            }
+            out.truncate(kept);
+            if full {
+                break;
             }
         }
         Ok(out)

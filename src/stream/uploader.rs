@@ -200,11 +200,10 @@ impl Uploader {
 
     /// Writes a checkpoint and shows it in the state.
     async fn commit(&mut self, checkpoint: Checkpoint, durable: Durable) -> Result<(), Step> {
-        match durable {
-            Durable::Now => self.journal.checkpoint(checkpoint.clone()).await,
-            Durable::Lazily => self.journal.record_progress(checkpoint.clone()).await,
-        }
-        .map_err(Step::Stop)?;
+        self.journal
+            .checkpoint(checkpoint.clone(), matches!(durable, Durable::Now))
+            .await
+            .map_err(Step::Stop)?;
         self.state.send_modify(|s| {
             s.uploaded = checkpoint.offset;
             s.spooled = s.written.saturating_sub(checkpoint.offset);
